@@ -1,0 +1,357 @@
+// Package config reads cohostd's configuration from the environment (design
+// section 6). Every secret can also be given as NAME_FILE, a path to read it
+// from, which is how Kubernetes mounts secrets. Load validates everything and
+// reports the first problem as one line naming the variable.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Granter names accepted in COHOST_GRANTERS.
+const (
+	GranterAgent            = "agent"
+	GranterPermissions      = "permissions"
+	GranterAlternativeHosts = "alternative-hosts"
+)
+
+// Auth modes accepted in ZOOM_AUTH_MODE.
+const (
+	AuthS2S   = "s2s"
+	AuthOAuth = "oauth"
+)
+
+// Config is cohostd's validated configuration.
+type Config struct {
+	Addr        string
+	MetricsAddr string
+	DatabaseURL Secret
+
+	WebhookSecrets []Secret
+
+	AuthMode     string
+	AccountID    string
+	ClientID     string
+	ClientSecret Secret
+	APIURL       string
+	OAuthURL     string
+	// PublicURL is where Zoom and browsers reach cohostd; the OAuth redirect
+	// URI is PublicURL + "/oauth/callback". Needed in oauth mode.
+	PublicURL string
+
+	SDKKey    string
+	SDKSecret Secret
+
+	AgentURL    string
+	AgentSecret Secret
+
+	Granters      []string
+	AdminSecret   Secret
+	EncryptionKey Secret // 32 raw bytes, decoded from base64
+	PolicyFile    string
+	LogLevel      slog.Level
+
+	// PrepareLeadTime is how long before a scheduled start cohostd opens the
+	// agent session and applies permissions.
+	PrepareLeadTime time.Duration
+	// ShutdownTimeout bounds a graceful stop: in-flight requests, then the
+	// queue softly, then hard.
+	ShutdownTimeout time.Duration
+}
+
+// Error is a configuration problem with the variable it concerns.
+type Error struct {
+	Var     string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Problem }
+
+func problem(name, format string, args ...any) error {
+	return &Error{Var: name, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Env looks a variable up; os.LookupEnv in production, a map in tests.
+type Env func(name string) (string, bool)
+
+// FromOS reads the process environment.
+func FromOS() Env { return os.LookupEnv }
+
+// FromMap reads a map, for tests.
+func FromMap(m map[string]string) Env {
+	return func(name string) (string, bool) { v, ok := m[name]; return v, ok }
+}
+
+// Load reads and validates the configuration.
+func Load(env Env) (*Config, error) {
+	r := reader{env: env}
+	c := &Config{
+		Addr:        r.str("COHOST_ADDR", ":8080"),
+		MetricsAddr: r.str("COHOST_METRICS_ADDR", ":9090"),
+		DatabaseURL: r.secret("COHOST_DATABASE_URL", "sqlite://cohost.db"),
+		AuthMode:    r.str("ZOOM_AUTH_MODE", AuthS2S),
+		AccountID:   r.str("ZOOM_ACCOUNT_ID", ""),
+		ClientID:    r.str("ZOOM_CLIENT_ID", ""),
+		APIURL:      strings.TrimRight(r.str("ZOOM_API_URL", "https://api.zoom.us/v2"), "/"),
+		OAuthURL:    strings.TrimRight(r.str("ZOOM_OAUTH_URL", "https://zoom.us"), "/"),
+		PublicURL:   strings.TrimRight(r.str("COHOST_PUBLIC_URL", ""), "/"),
+		SDKKey:      r.str("ZOOM_SDK_KEY", ""),
+		AgentURL:    strings.TrimRight(r.str("COHOST_AGENT_URL", ""), "/"),
+		PolicyFile:  r.str("COHOST_POLICY_FILE", ""),
+	}
+	c.ClientSecret = r.secret("ZOOM_CLIENT_SECRET", "")
+	c.SDKSecret = r.secret("ZOOM_SDK_SECRET", "")
+	c.AgentSecret = r.secret("COHOST_AGENT_SECRET", "")
+	c.AdminSecret = r.secret("COHOST_ADMIN_SECRET", "")
+	webhookSecrets := r.secret("ZOOM_WEBHOOK_SECRET_TOKEN", "")
+	encryptionKey := r.secret("COHOST_ENCRYPTION_KEY", "")
+	granters := r.str("COHOST_GRANTERS", "")
+	logLevel := r.str("COHOST_LOG_LEVEL", "info")
+	c.PrepareLeadTime = r.duration("COHOST_PREPARE_LEAD_TIME", 2*time.Minute)
+	c.ShutdownTimeout = r.duration("COHOST_SHUTDOWN_TIMEOUT", 25*time.Second)
+	if r.err != nil {
+		return nil, r.err
+	}
+
+	for _, s := range strings.Split(string(webhookSecrets), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.WebhookSecrets = append(c.WebhookSecrets, Secret(s))
+		}
+	}
+	if len(c.WebhookSecrets) == 0 {
+		return nil, problem("ZOOM_WEBHOOK_SECRET_TOKEN", "required: set it (or ZOOM_WEBHOOK_SECRET_TOKEN_FILE) to your Zoom app's secret token, from the app's Features > Access page; several comma-separated during a rotation")
+	}
+	for _, v := range []struct{ name, addr string }{{"COHOST_ADDR", c.Addr}, {"COHOST_METRICS_ADDR", c.MetricsAddr}} {
+		if _, _, err := net.SplitHostPort(v.addr); err != nil {
+			return nil, problem(v.name, "%q is not a listen address like :8080 or 127.0.0.1:8080", v.addr)
+		}
+	}
+	if c.Addr == c.MetricsAddr {
+		return nil, problem("COHOST_METRICS_ADDR", "must differ from COHOST_ADDR (%s)", c.Addr)
+	}
+	if err := checkDatabaseURL(string(c.DatabaseURL)); err != nil {
+		return nil, err
+	}
+	for _, v := range []struct{ name, u string }{{"ZOOM_API_URL", c.APIURL}, {"ZOOM_OAUTH_URL", c.OAuthURL}} {
+		if err := checkHTTPURL(v.name, v.u); err != nil {
+			return nil, err
+		}
+	}
+	if c.AgentURL != "" {
+		if err := checkHTTPURL("COHOST_AGENT_URL", c.AgentURL); err != nil {
+			return nil, err
+		}
+	}
+	if c.PublicURL != "" {
+		if err := checkHTTPURL("COHOST_PUBLIC_URL", c.PublicURL); err != nil {
+			return nil, err
+		}
+	}
+
+	switch c.AuthMode {
+	case AuthS2S:
+		if c.AccountID == "" {
+			return nil, problem("ZOOM_ACCOUNT_ID", "required with ZOOM_AUTH_MODE=s2s: the account id of your Server-to-Server OAuth app (App Credentials page)")
+		}
+	case AuthOAuth:
+		if c.PublicURL == "" {
+			return nil, problem("COHOST_PUBLIC_URL", "required with ZOOM_AUTH_MODE=oauth: the https URL where Zoom redirects after install (PUBLIC_URL/oauth/callback must be the app's redirect URL)")
+		}
+		if encryptionKey == "" {
+			return nil, problem("COHOST_ENCRYPTION_KEY", "required with ZOOM_AUTH_MODE=oauth: 32 random bytes, base64 (openssl rand -base64 32); it encrypts stored refresh tokens")
+		}
+	default:
+		return nil, problem("ZOOM_AUTH_MODE", "%q is not s2s or oauth", c.AuthMode)
+	}
+	if c.ClientID == "" {
+		return nil, problem("ZOOM_CLIENT_ID", "required: the Client ID of your Zoom app (App Credentials page)")
+	}
+	if c.ClientSecret == "" {
+		return nil, problem("ZOOM_CLIENT_SECRET", "required: the Client Secret of your Zoom app (or ZOOM_CLIENT_SECRET_FILE)")
+	}
+	if encryptionKey != "" {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(encryptionKey)))
+		if err != nil || len(key) != 32 {
+			return nil, problem("COHOST_ENCRYPTION_KEY", "must be 32 bytes in standard base64 (openssl rand -base64 32)")
+		}
+		c.EncryptionKey = Secret(key)
+	}
+
+	if granters == "" {
+		granters = GranterPermissions
+		if c.AgentURL != "" {
+			granters = GranterAgent
+		}
+	}
+	for _, g := range strings.Split(granters, ",") {
+		g = strings.TrimSpace(g)
+		switch g {
+		case GranterAgent, GranterPermissions, GranterAlternativeHosts:
+		case "":
+			continue
+		default:
+			return nil, problem("COHOST_GRANTERS", "unknown granter %q: use a comma list of agent, permissions, alternative-hosts", g)
+		}
+		if !slices.Contains(c.Granters, g) {
+			c.Granters = append(c.Granters, g)
+		}
+	}
+	if len(c.Granters) == 0 {
+		return nil, problem("COHOST_GRANTERS", "names no granter: use a comma list of agent, permissions, alternative-hosts")
+	}
+	if slices.Contains(c.Granters, GranterAgent) {
+		for _, v := range []struct {
+			name string
+			set  bool
+		}{
+			{"COHOST_AGENT_URL", c.AgentURL != ""},
+			{"COHOST_AGENT_SECRET", c.AgentSecret != ""},
+			{"ZOOM_SDK_KEY", c.SDKKey != ""},
+			{"ZOOM_SDK_SECRET", c.SDKSecret != ""},
+		} {
+			if !v.set {
+				return nil, problem(v.name, "required by the agent granter (COHOST_GRANTERS=%s)", strings.Join(c.Granters, ","))
+			}
+		}
+	}
+
+	switch strings.ToLower(logLevel) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return nil, problem("COHOST_LOG_LEVEL", "%q is not debug, info, warn or error", logLevel)
+	}
+	if c.PolicyFile != "" {
+		if _, err := os.Stat(c.PolicyFile); err != nil {
+			return nil, problem("COHOST_POLICY_FILE", "cannot read %s: %v", c.PolicyFile, unwrapPathError(err))
+		}
+	}
+	return c, nil
+}
+
+// WebhookSecretStrings returns the webhook secrets as plain strings, current first.
+func (c *Config) WebhookSecretStrings() []string {
+	out := make([]string, len(c.WebhookSecrets))
+	for i, s := range c.WebhookSecrets {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// HasGranter reports whether the named granter is enabled.
+func (c *Config) HasGranter(name string) bool { return slices.Contains(c.Granters, name) }
+
+func checkDatabaseURL(u string) error {
+	const name = "COHOST_DATABASE_URL"
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		if strings.TrimPrefix(u, "sqlite://") == "" {
+			return problem(name, "sqlite:// needs a file path, like sqlite://cohost.db or sqlite:///data/cohost.db")
+		}
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		if _, err := url.Parse(u); err != nil {
+			return problem(name, "not a valid postgres:// URL")
+		}
+	default:
+		return problem(name, "must start with sqlite:// (embedded, one replica) or postgres:// (several replicas)")
+	}
+	return nil
+}
+
+func checkHTTPURL(name, u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return problem(name, "%q is not an http(s) URL", u)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+type reader struct {
+	env Env
+	err error
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.env(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+// secret reads NAME, or the file named by NAME_FILE; setting both is an error
+// because one would silently win.
+func (r *reader) secret(name, def string) Secret {
+	if r.err != nil {
+		return ""
+	}
+	v, hasValue := r.env(name)
+	path, hasFile := r.env(name + "_FILE")
+	hasValue = hasValue && v != ""
+	hasFile = hasFile && path != ""
+	switch {
+	case hasValue && hasFile:
+		r.err = problem(name, "set either %s or %s_FILE, not both", name, name)
+		return ""
+	case hasFile:
+		b, err := os.ReadFile(path)
+		if err != nil {
+			r.err = problem(name+"_FILE", "cannot read %s: %v", path, unwrapPathError(err))
+			return ""
+		}
+		s := strings.TrimRight(string(b), "\r\n")
+		if s == "" {
+			r.err = problem(name+"_FILE", "%s is empty", path)
+		}
+		return Secret(s)
+	case hasValue:
+		return Secret(v)
+	}
+	return Secret(def)
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" || r.err != nil {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.err = problem(name, "%q is not a duration like 30s or 2m", v)
+		return def
+	}
+	return d
+}
+
+// Secret is a string that does not print itself: formatting it with %v or %s,
+// logging it or marshalling it to JSON shows [redacted].
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) String() string                { return redacted }
+func (s Secret) GoString() string              { return redacted }
+func (s Secret) LogValue() slog.Value          { return slog.StringValue(redacted) }
+func (s Secret) MarshalJSON() ([]byte, error)  { return []byte(`"` + redacted + `"`), nil }
+func (s Secret) MarshalText() ([]byte, error)  { return []byte(redacted), nil }
+func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }

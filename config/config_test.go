@@ -1,0 +1,145 @@
+package config_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cohost-dev/cohost/config"
+)
+
+func minimal() map[string]string {
+	return map[string]string{
+		"ZOOM_WEBHOOK_SECRET_TOKEN": "whsec",
+		"ZOOM_ACCOUNT_ID":           "acct",
+		"ZOOM_CLIENT_ID":            "cid",
+		"ZOOM_CLIENT_SECRET":        "csecret",
+	}
+}
+
+func with(kv ...string) map[string]string {
+	m := minimal()
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "<unset>" {
+			delete(m, kv[i])
+			continue
+		}
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := config.Load(config.FromMap(minimal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.MetricsAddr != ":9090" || string(c.DatabaseURL) != "sqlite://cohost.db" ||
+		c.AuthMode != "s2s" || c.APIURL != "https://api.zoom.us/v2" || c.OAuthURL != "https://zoom.us" ||
+		c.LogLevel != slog.LevelInfo || len(c.Granters) != 1 || c.Granters[0] != "permissions" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	c, err = config.Load(config.FromMap(with("COHOST_AGENT_URL", "http://agent:8081", "COHOST_AGENT_SECRET", "a",
+		"ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Granters) != 1 || c.Granters[0] != "agent" {
+		t.Fatalf("granters with an agent = %v, want [agent]", c.Granters)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"no webhook secret", with("ZOOM_WEBHOOK_SECRET_TOKEN", "<unset>"), "ZOOM_WEBHOOK_SECRET_TOKEN"},
+		{"blank webhook secret list", with("ZOOM_WEBHOOK_SECRET_TOKEN", " , "), "ZOOM_WEBHOOK_SECRET_TOKEN"},
+		{"secret and file both", with("ZOOM_CLIENT_SECRET_FILE", empty), "ZOOM_CLIENT_SECRET"},
+		{"secret file missing", with("ZOOM_WEBHOOK_SECRET_TOKEN", "<unset>", "ZOOM_WEBHOOK_SECRET_TOKEN_FILE", filepath.Join(dir, "nope")), "ZOOM_WEBHOOK_SECRET_TOKEN_FILE"},
+		{"secret file empty", with("ZOOM_WEBHOOK_SECRET_TOKEN", "<unset>", "ZOOM_WEBHOOK_SECRET_TOKEN_FILE", empty), "ZOOM_WEBHOOK_SECRET_TOKEN_FILE"},
+		{"bad addr", with("COHOST_ADDR", "8080"), "COHOST_ADDR"},
+		{"same addrs", with("COHOST_ADDR", ":9090"), "COHOST_METRICS_ADDR"},
+		{"bad database scheme", with("COHOST_DATABASE_URL", "mysql://x"), "COHOST_DATABASE_URL"},
+		{"sqlite without path", with("COHOST_DATABASE_URL", "sqlite://"), "COHOST_DATABASE_URL"},
+		{"bad api url", with("ZOOM_API_URL", "ftp://zoom"), "ZOOM_API_URL"},
+		{"bad agent url", with("COHOST_AGENT_URL", "agent:8081"), "COHOST_AGENT_URL"},
+		{"bad auth mode", with("ZOOM_AUTH_MODE", "jwt"), "ZOOM_AUTH_MODE"},
+		{"s2s without account", with("ZOOM_ACCOUNT_ID", "<unset>"), "ZOOM_ACCOUNT_ID"},
+		{"no client id", with("ZOOM_CLIENT_ID", "<unset>"), "ZOOM_CLIENT_ID"},
+		{"no client secret", with("ZOOM_CLIENT_SECRET", "<unset>"), "ZOOM_CLIENT_SECRET"},
+		{"oauth without public url", with("ZOOM_AUTH_MODE", "oauth", "COHOST_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="), "COHOST_PUBLIC_URL"},
+		{"oauth without key", with("ZOOM_AUTH_MODE", "oauth", "COHOST_PUBLIC_URL", "https://cohost.example.com"), "COHOST_ENCRYPTION_KEY"},
+		{"short key", with("COHOST_ENCRYPTION_KEY", "c2hvcnQ="), "COHOST_ENCRYPTION_KEY"},
+		{"unknown granter", with("COHOST_GRANTERS", "permissions,magic"), "COHOST_GRANTERS"},
+		{"agent granter without agent", with("COHOST_GRANTERS", "agent"), "COHOST_AGENT_URL"},
+		{"agent without sdk secret", with("COHOST_GRANTERS", "agent", "COHOST_AGENT_URL", "http://a", "COHOST_AGENT_SECRET", "s", "ZOOM_SDK_KEY", "k"), "ZOOM_SDK_SECRET"},
+		{"bad log level", with("COHOST_LOG_LEVEL", "loud"), "COHOST_LOG_LEVEL"},
+		{"bad duration", with("COHOST_SHUTDOWN_TIMEOUT", "soon"), "COHOST_SHUTDOWN_TIMEOUT"},
+		{"missing policy file", with("COHOST_POLICY_FILE", filepath.Join(dir, "policy.yaml")), "COHOST_POLICY_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(config.FromMap(tt.env))
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load() error = %v, want *config.Error", err)
+			}
+			if ce.Var != tt.wantVar {
+				t.Fatalf("error names %s, want %s: %v", ce.Var, tt.wantVar, err)
+			}
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), tt.wantVar) {
+				t.Fatalf("error is not one line starting with the variable: %q", err)
+			}
+			for _, secret := range []string{"whsec", "csecret"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error leaks a secret: %q", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "webhook")
+	if err := os.WriteFile(path, []byte("new-secret,old-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(config.FromMap(with("ZOOM_WEBHOOK_SECRET_TOKEN", "<unset>", "ZOOM_WEBHOOK_SECRET_TOKEN_FILE", path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.WebhookSecretStrings(); len(got) != 2 || got[0] != "new-secret" || got[1] != "old-secret" {
+		t.Fatalf("secrets = %q", got)
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c, err := config.Load(config.FromMap(minimal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(c)
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c, "secret", c.ClientSecret)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", c, c, c, c.ClientSecret), string(js), logged.String()} {
+		for _, secret := range []string{"whsec", "csecret"} {
+			if strings.Contains(out, secret) {
+				t.Fatalf("secret %q printed in %s", secret, out)
+			}
+		}
+	}
+}

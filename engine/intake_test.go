@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cohost-dev/cohost/engine"
+	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/internal/testdb"
+	"github.com/cohost-dev/cohost/store"
+)
+
+func openStore(t *testing.T, engineName string, work bool) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	opts := store.Options{}
+	if work {
+		opts.Workers = engine.RegisterWorkers(slog.New(slog.DiscardHandler))
+	}
+	st, err := store.Open(ctx, testdb.URL(t, engineName), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+func joined(delivery, participant string, ts int64) grant.Inbound {
+	return grant.Inbound{
+		DeliveryID: delivery, Event: "meeting.participant_joined", EventTime: time.UnixMilli(ts),
+		AccountID: "acct", MeetingID: "123", MeetingUUID: "uuid==", ParticipantKey: participant,
+		Body: []byte(`{"event":"meeting.participant_joined"}`), ReceivedAt: time.Now(),
+	}
+}
+
+func TestIntakeDedupe(t *testing.T) {
+	for _, eng := range testdb.Engines {
+		t.Run(eng, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t, eng, false)
+			in := &engine.Intake{Store: st}
+			steps := []struct {
+				name    string
+				in      grant.Inbound
+				wantDup bool
+			}{
+				{"first delivery", joined("req-1", "p1", 1000), false},
+				{"same delivery again", joined("req-1", "p1", 1000), true},
+				{"same fact, new delivery id", joined("req-2", "p1", 1000), true},
+				{"same fact, no delivery id", joined("", "p1", 1000), true},
+				{"other participant", joined("req-3", "p2", 1000), false},
+				{"same participant re-joins later", joined("req-4", "p1", 2000), false},
+			}
+			for _, s := range steps {
+				res, err := in.Accept(ctx, s.in)
+				if err != nil {
+					t.Fatalf("%s: %v", s.name, err)
+				}
+				if res.Duplicate != s.wantDup {
+					t.Fatalf("%s: duplicate = %v, want %v", s.name, res.Duplicate, s.wantDup)
+				}
+			}
+			jobs, err := st.JobCounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if jobs["available"] != 3 {
+				t.Fatalf("jobs = %v, want 3 available", jobs)
+			}
+			total, _, err := st.EventCounts(ctx)
+			if err != nil || total != 3 {
+				t.Fatalf("events = %d (%v), want 3", total, err)
+			}
+		})
+	}
+}
+
+// Concurrent deliveries of the same request (Zoom retrying while the first is
+// still in flight) store exactly one event.
+func TestIntakeConcurrentDuplicates(t *testing.T) {
+	for _, eng := range testdb.Engines {
+		t.Run(eng, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t, eng, false)
+			in := &engine.Intake{Store: st}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			fresh := 0
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := in.Accept(ctx, joined(fmt.Sprintf("req-%d", i%2), "p1", 1000))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !res.Duplicate {
+						mu.Lock()
+						fresh++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if fresh != 1 {
+				t.Fatalf("%d deliveries were stored as new, want 1", fresh)
+			}
+		})
+	}
+}
+
+func TestWorkerProcessesEvents(t *testing.T) {
+	for _, eng := range testdb.Engines {
+		t.Run(eng, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t, eng, true)
+			if err := st.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Stop(context.Background(), 5*time.Second) })
+			in := &engine.Intake{Store: st}
+			for i := range 5 {
+				if _, err := in.Accept(ctx, joined(fmt.Sprintf("r%d", i), fmt.Sprintf("p%d", i), 1000)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				_, processed, err := st.EventCounts(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if processed == 5 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("processed %d of 5 events", processed)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestStoreReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t, "sqlite")
+	st, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&engine.Intake{Store: st}).Accept(ctx, joined("r1", "p1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatalf("reopen (migrations must be idempotent): %v", err)
+	}
+	defer st.Close()
+	res, err := (&engine.Intake{Store: st}).Accept(ctx, joined("r1", "p1", 1))
+	if err != nil || !res.Duplicate {
+		t.Fatalf("after reopen: duplicate=%v err=%v, want a duplicate", res.Duplicate, err)
+	}
+}

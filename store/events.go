@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cohost-dev/cohost/grant"
+)
+
+// RecordDelivery records Zoom's delivery id. It reports false when the id was
+// recorded before: the delivery is a repeat.
+func (tx Tx) RecordDelivery(ctx context.Context, deliveryID string, at time.Time) (bool, error) {
+	n, err := tx.t.exec(ctx, `INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)
+		ON CONFLICT (delivery_id) DO NOTHING`, deliveryID, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("store: record delivery: %w", err)
+	}
+	return n == 1, nil
+}
+
+// RecordEvent stores a verified event. It reports false when the same fact
+// was stored before (under another delivery): nothing is written then.
+func (tx Tx) RecordEvent(ctx context.Context, in grant.Inbound) (bool, error) {
+	n, err := tx.t.exec(ctx, `INSERT INTO webhook_events
+		(id, fact_key, delivery_id, event, event_ts, account_id, meeting_id, meeting_uuid, participant_key, body, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (fact_key) DO NOTHING`,
+		in.ID, in.FactKey(), in.DeliveryID, in.Event, millis(in.EventTime), in.AccountID, in.MeetingID,
+		in.MeetingUUID, in.ParticipantKey, in.Body, millis(in.ReceivedAt))
+	if err != nil {
+		return false, fmt.Errorf("store: record event: %w", err)
+	}
+	return n == 1, nil
+}
+
+// StoredEvent is an event as read back by a worker.
+type StoredEvent struct {
+	grant.Inbound
+	ProcessedAt time.Time
+	Outcome     string
+}
+
+// GetEvent reads a stored event by id.
+func (s *Store) GetEvent(ctx context.Context, id string) (*StoredEvent, error) {
+	var (
+		e                                StoredEvent
+		eventTS, receivedAt, processedAt int64
+	)
+	err := s.eng.db().queryRow(ctx, `SELECT id, delivery_id, event, event_ts, account_id, meeting_id, meeting_uuid,
+		participant_key, body, received_at, processed_at, outcome FROM webhook_events WHERE id = $1`, id).
+		Scan(&e.ID, &e.DeliveryID, &e.Event, &eventTS, &e.AccountID, &e.MeetingID, &e.MeetingUUID,
+			&e.ParticipantKey, &e.Body, &receivedAt, &processedAt, &e.Outcome)
+	if err != nil {
+		return nil, fmt.Errorf("store: get event %s: %w", id, err)
+	}
+	e.EventTime, e.ReceivedAt, e.ProcessedAt = fromMillis(eventTS), fromMillis(receivedAt), fromMillis(processedAt)
+	return &e, nil
+}
+
+// MarkEventProcessed records when and how an event was processed.
+func (s *Store) MarkEventProcessed(ctx context.Context, id string, at time.Time, outcome string) error {
+	if _, err := s.eng.db().exec(ctx, `UPDATE webhook_events SET processed_at = $1, outcome = $2 WHERE id = $3`,
+		millis(at), outcome, id); err != nil {
+		return fmt.Errorf("store: mark event %s processed: %w", id, err)
+	}
+	return nil
+}
+
+// EventCounts counts stored events: all of them, and those processed.
+func (s *Store) EventCounts(ctx context.Context) (total, processed int64, err error) {
+	err = s.eng.db().queryRow(ctx, `SELECT count(*), count(CASE WHEN processed_at > 0 THEN 1 END) FROM webhook_events`).
+		Scan(&total, &processed)
+	return total, processed, err
+}
+
+// Prune deletes delivery ids older than deliveries and processed events older
+// than events. Zoom's last retry comes about 85 minutes after the first try,
+// so deliveries are kept at least 24 hours.
+func (s *Store) Prune(ctx context.Context, now time.Time, deliveries, events time.Duration) (int64, error) {
+	if deliveries < 24*time.Hour {
+		deliveries = 24 * time.Hour
+	}
+	a, err := s.eng.db().exec(ctx, `DELETE FROM webhook_deliveries WHERE received_at < $1`, millis(now.Add(-deliveries)))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune deliveries: %w", err)
+	}
+	b, err := s.eng.db().exec(ctx, `DELETE FROM webhook_events WHERE processed_at > 0 AND received_at < $1`, millis(now.Add(-events)))
+	if err != nil {
+		return a, fmt.Errorf("store: prune events: %w", err)
+	}
+	return a + b, nil
+}
+
+// JobCounts counts queued jobs by River state (available, running, retryable,
+// scheduled, completed, discarded, cancelled).
+func (s *Store) JobCounts(ctx context.Context) (map[string]int64, error) {
+	r, err := s.eng.db().query(ctx, `SELECT state, count(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: job counts: %w", err)
+	}
+	defer r.Close()
+	out := map[string]int64{}
+	for r.Next() {
+		var state string
+		var n int64
+		if err := r.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		out[state] = n
+	}
+	return out, r.Err()
+}

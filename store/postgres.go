@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// migrationLockKey is the advisory lock that serialises migrations when
+// several replicas start at once.
+const migrationLockKey = 0x636f686f7374 // "cohost"
+
+// postgresEngine is the shared engine: several replicas, one database.
+type postgresEngine struct {
+	pool  *pgxpool.Pool
+	river *river.Client[pgx.Tx]
+}
+
+func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngine, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can echo the URL, password included: say only what to fix.
+		return nil, fmt.Errorf("store: COHOST_DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	if cfg.MaxConns < 20 {
+		cfg.MaxConns = 20
+	}
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	if err := migratePostgres(ctx, pool, opts); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &postgresEngine{pool: pool}, nil
+}
+
+func (e *postgresEngine) initQueue(cfg *river.Config) (err error) {
+	e.river, err = river.NewClient(riverpgxv5.New(e.pool), cfg)
+	return err
+}
+
+// migratePostgres applies River's and cohost's migrations under a session
+// advisory lock, so replicas starting together migrate once, in order.
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockKey)); err != nil {
+		return fmt.Errorf("store: migrations lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrationLockKey))
+	}()
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: opts.Logger})
+	if err != nil {
+		return fmt.Errorf("store: river migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	return migrate(ctx, pgxQuerier{pool}, dialectPostgres, func(ctx context.Context, fn func(querier) error) error {
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(pgxQuerier{tx}) })
+	})
+}
+
+func (e *postgresEngine) name() string                   { return "postgres" }
+func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
+func (e *postgresEngine) queue() queueClient             { return e.river }
+func (e *postgresEngine) close()                         { e.pool.Close() }
+func (e *postgresEngine) ping(ctx context.Context) error { return e.pool.Ping(ctx) }
+
+func (e *postgresEngine) begin(ctx context.Context) (txn, error) {
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &postgresTxn{pgxQuerier{tx}, tx, e.river}, nil
+}
+
+type postgresTxn struct {
+	pgxQuerier
+	tx    pgx.Tx
+	river *river.Client[pgx.Tx]
+}
+
+func (t *postgresTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := t.river.InsertTx(ctx, t.tx, args, opts)
+	return err
+}
+func (t *postgresTxn) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t *postgresTxn) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// sqliteEngine is the embedded engine: one file, one replica.
+type sqliteEngine struct {
+	sqlDB  *sql.DB
+	driver *riversqlite.Driver
+	river  *river.Client[*sql.Tx]
+}
+
+// openSQLite opens the file with the settings a durable queue needs:
+//   - WAL, so readers do not block the writer;
+//   - synchronous=FULL, so a committed webhook survives power loss, not only
+//     a killed process, before Zoom is told 200;
+//   - BEGIN IMMEDIATE, so a transaction takes the write lock up front instead
+//     of failing with SQLITE_BUSY when it first writes;
+//   - one connection, as River's SQLite driver recommends: SQLite runs one
+//     writer at a time anyway, and one connection avoids lock contention
+//     between River's maintenance and the webhook path.
+func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	driver := riversqlite.New(db)
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: opts.Logger})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: river migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: river migrations: %w", err)
+	}
+	if err := migrate(ctx, sqlQuerier{db}, dialectSQLite, func(ctx context.Context, fn func(querier) error) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(sqlQuerier{tx}); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &sqliteEngine{sqlDB: db, driver: driver}, nil
+}
+
+func (e *sqliteEngine) initQueue(cfg *river.Config) (err error) {
+	e.river, err = river.NewClient(e.driver, cfg)
+	return err
+}
+
+func (e *sqliteEngine) name() string       { return "sqlite" }
+func (e *sqliteEngine) db() querier        { return sqlQuerier{e.sqlDB} }
+func (e *sqliteEngine) queue() queueClient { return e.river }
+func (e *sqliteEngine) close()             { _ = e.sqlDB.Close() }
+func (e *sqliteEngine) ping(ctx context.Context) error {
+	return e.sqlDB.PingContext(ctx)
+}
+
+func (e *sqliteEngine) begin(ctx context.Context) (txn, error) {
+	tx, err := e.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteTxn{sqlQuerier{tx}, tx, e.river}, nil
+}
+
+type sqliteTxn struct {
+	sqlQuerier
+	tx    *sql.Tx
+	river *river.Client[*sql.Tx]
+}
+
+func (t *sqliteTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := t.river.InsertTx(ctx, t.tx, args, opts)
+	return err
+}
+func (t *sqliteTxn) commit(context.Context) error   { return t.tx.Commit() }
+func (t *sqliteTxn) rollback(context.Context) error { return t.tx.Rollback() }
+
+// riverConfig is the River configuration shared by both engines.
+func riverConfig(opts Options) *river.Config {
+	cfg := &river.Config{
+		Logger:               opts.Logger,
+		JobTimeout:           opts.Queue.JobTimeout,
+		RescueStuckJobsAfter: opts.Queue.RescueAfter,
+		FetchCooldown:        opts.Queue.FetchCooldown,
+		FetchPollInterval:    opts.Queue.FetchPollInterval,
+	}
+	return cfg
+}

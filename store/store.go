@@ -1,0 +1,214 @@
+// Package store keeps cohost's state and its job queue in one SQL database:
+// SQLite (modernc.org/sqlite, embedded, one replica) or PostgreSQL (several
+// replicas). The queue is River on the same database, so a webhook's event and
+// the job that processes it commit in one transaction.
+//
+// Both engines run the same SQL: timestamps are integers (Unix milliseconds),
+// ids are text, and the few differences (byte columns, locking) are handled
+// per engine. Code outside this package sees one Store.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrUnavailable wraps errors that mean the database cannot be reached; the
+// caller should answer 503 and let the sender retry.
+var ErrUnavailable = errors.New("store: database unavailable")
+
+// Options configures Open.
+type Options struct {
+	// Workers registers the River workers this process runs; it is called
+	// with the opened store, before the queue is created. Nil opens an
+	// insert-only store (tools, tests of intake).
+	Workers func(s *Store, ws *river.Workers)
+	// MaxWorkers bounds concurrently running jobs in this process.
+	MaxWorkers int
+	// Queue tuning; zero values take the defaults documented on Config.
+	Queue  QueueConfig
+	Logger *slog.Logger
+}
+
+// QueueConfig tunes River for cohost's jobs: short, IO-bound, and urgent (a
+// person is waiting in a meeting).
+type QueueConfig struct {
+	// JobTimeout cancels a job's context after this long. Default 30s.
+	JobTimeout time.Duration
+	// RescueAfter is when a running job whose worker died (kill -9, lost node)
+	// is handed to another worker. River's default is an hour; a joiner cannot
+	// wait that long. Must exceed JobTimeout. Default 60s.
+	RescueAfter time.Duration
+	// FetchCooldown and FetchPollInterval: how quickly new jobs are picked up.
+	// Defaults 5ms and 100ms.
+	FetchCooldown     time.Duration
+	FetchPollInterval time.Duration
+}
+
+func (q QueueConfig) withDefaults() QueueConfig {
+	if q.JobTimeout == 0 {
+		q.JobTimeout = 30 * time.Second
+	}
+	if q.RescueAfter == 0 {
+		q.RescueAfter = 60 * time.Second
+	}
+	if q.FetchCooldown == 0 {
+		q.FetchCooldown = 5 * time.Millisecond
+	}
+	if q.FetchPollInterval == 0 {
+		q.FetchPollInterval = 100 * time.Millisecond
+	}
+	return q
+}
+
+// Store is cohost's database and queue.
+type Store struct {
+	eng    engine
+	logger *slog.Logger
+}
+
+// engine is what differs between SQLite and PostgreSQL.
+type engine interface {
+	name() string
+	db() querier
+	begin(ctx context.Context) (txn, error)
+	queue() queueClient
+	initQueue(cfg *river.Config) error
+	ping(ctx context.Context) error
+	close()
+}
+
+// txn is an open transaction of an engine.
+type txn interface {
+	querier
+	enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+}
+
+// queueClient is the part of river.Client that does not depend on the
+// driver's transaction type.
+type queueClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// Open connects to the database named by url (sqlite://PATH or
+// postgres://...), applies migrations (River's and cohost's) and prepares the
+// queue. It does not start working jobs: call Start.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxWorkers == 0 {
+		opts.MaxWorkers = 50
+	}
+	opts.Queue = opts.Queue.withDefaults()
+	var (
+		eng engine
+		err error
+	)
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		eng, err = openSQLite(ctx, strings.TrimPrefix(url, "sqlite://"), opts)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		eng, err = openPostgres(ctx, url, opts)
+	default:
+		return nil, errors.New("store: database URL must start with sqlite:// or postgres://")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{eng: eng, logger: opts.Logger}
+	cfg := riverConfig(opts)
+	if opts.Workers != nil {
+		ws := river.NewWorkers()
+		opts.Workers(s, ws)
+		cfg.Workers = ws
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+	}
+	if err := eng.initQueue(cfg); err != nil {
+		eng.close()
+		return nil, fmt.Errorf("store: river client: %w", err)
+	}
+	return s, nil
+}
+
+// Engine names the database engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.eng.name() }
+
+// Start begins working jobs.
+func (s *Store) Start(ctx context.Context) error { return s.eng.queue().Start(ctx) }
+
+// Stop stops working jobs: softly (running jobs finish) until soft has passed,
+// then hard (running jobs are cancelled and left for retry), bounded by ctx.
+func (s *Store) Stop(ctx context.Context, soft time.Duration) error {
+	softCtx, cancel := context.WithTimeout(ctx, soft)
+	defer cancel()
+	err := s.eng.queue().Stop(softCtx)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	s.logger.Warn("queue did not stop softly in time; cancelling running jobs", "soft_timeout", soft.String())
+	return s.eng.queue().StopAndCancel(ctx)
+}
+
+// Close releases the database. Stop the queue first.
+func (s *Store) Close() { s.eng.close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.eng.ping(ctx); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Tx is a database transaction that can also enqueue jobs; both commit or
+// neither does.
+type Tx struct{ t txn }
+
+// Enqueue inserts a job that becomes visible to workers when the transaction commits.
+func (tx Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	return tx.t.enqueue(ctx, args, opts)
+}
+
+// InTx runs fn in a transaction and commits it if fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
+	t, err := s.eng.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
+	}
+	if err := fn(Tx{t}); err != nil {
+		_ = t.rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := t.commit(ctx); err != nil {
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
