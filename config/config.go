@@ -65,6 +65,10 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop: in-flight requests, then the
 	// queue softly, then hard.
 	ShutdownTimeout time.Duration
+	// JobTimeout cancels a job that runs longer; JobRescueAfter hands a job
+	// whose worker died (kill -9, lost node) to another worker.
+	JobTimeout     time.Duration
+	JobRescueAfter time.Duration
 }
 
 // Error is a configuration problem with the variable it concerns.
@@ -117,6 +121,8 @@ func Load(env Env) (*Config, error) {
 	logLevel := r.str("COHOST_LOG_LEVEL", "info")
 	c.PrepareLeadTime = r.duration("COHOST_PREPARE_LEAD_TIME", 2*time.Minute)
 	c.ShutdownTimeout = r.duration("COHOST_SHUTDOWN_TIMEOUT", 25*time.Second)
+	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 30*time.Second)
+	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 60*time.Second)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -134,7 +140,7 @@ func Load(env Env) (*Config, error) {
 			return nil, problem(v.name, "%q is not a listen address like :8080 or 127.0.0.1:8080", v.addr)
 		}
 	}
-	if c.Addr == c.MetricsAddr {
+	if c.Addr == c.MetricsAddr && !strings.HasSuffix(c.Addr, ":0") {
 		return nil, problem("COHOST_METRICS_ADDR", "must differ from COHOST_ADDR (%s)", c.Addr)
 	}
 	if err := checkDatabaseURL(string(c.DatabaseURL)); err != nil {
@@ -234,6 +240,12 @@ func Load(env Env) (*Config, error) {
 		c.LogLevel = slog.LevelError
 	default:
 		return nil, problem("COHOST_LOG_LEVEL", "%q is not debug, info, warn or error", logLevel)
+	}
+	if c.JobTimeout <= 0 {
+		return nil, problem("COHOST_JOB_TIMEOUT", "must be positive")
+	}
+	if c.JobRescueAfter <= c.JobTimeout {
+		return nil, problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout)
 	}
 	if c.PolicyFile != "" {
 		if _, err := os.Stat(c.PolicyFile); err != nil {

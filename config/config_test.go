@@ -88,6 +88,7 @@ func TestLoadRejects(t *testing.T) {
 		{"agent without sdk secret", with("COHOST_GRANTERS", "agent", "COHOST_AGENT_URL", "http://a", "COHOST_AGENT_SECRET", "s", "ZOOM_SDK_KEY", "k"), "ZOOM_SDK_SECRET"},
 		{"bad log level", with("COHOST_LOG_LEVEL", "loud"), "COHOST_LOG_LEVEL"},
 		{"bad duration", with("COHOST_SHUTDOWN_TIMEOUT", "soon"), "COHOST_SHUTDOWN_TIMEOUT"},
+		{"rescue shorter than timeout", with("COHOST_JOB_TIMEOUT", "30s", "COHOST_JOB_RESCUE_AFTER", "10s"), "COHOST_JOB_RESCUE_AFTER"},
 		{"missing policy file", with("COHOST_POLICY_FILE", filepath.Join(dir, "policy.yaml")), "COHOST_POLICY_FILE"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cohost-dev/cohost/internal/testdb"
+	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/webhook"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cohostd-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "cohostd")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building cohostd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const secretToken = "subprocess-secret-token"
+
+// proc is cohostd running as a child process, as the container runs it.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func baseEnv(dbURL string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"COHOST_ADDR=127.0.0.1:0",
+		"COHOST_METRICS_ADDR=127.0.0.1:0",
+		"COHOST_DATABASE_URL=" + dbURL,
+		"ZOOM_WEBHOOK_SECRET_TOKEN=" + secretToken,
+		"ZOOM_ACCOUNT_ID=acct",
+		"ZOOM_CLIENT_ID=client",
+		"ZOOM_CLIENT_SECRET=client-secret-value",
+		"COHOST_JOB_TIMEOUT=2s",
+		"COHOST_JOB_RESCUE_AFTER=3s",
+		"COHOST_LOG_LEVEL=debug",
+	}
+}
+
+func start(t *testing.T, env []string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary), logs: &lockedBuffer{}, done: make(chan error, 1)}
+	p.cmd.Env = env
+	pr, pw := io.Pipe()
+	p.cmd.Stderr = pw
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait(); _ = pw.Close() }()
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			_, _ = p.logs.Write([]byte(line + "\n"))
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "cohostd started" {
+				addrc <- rec.Addr
+			}
+		}
+	}()
+	select {
+	case p.addr = <-addrc:
+	case err := <-p.done:
+		t.Fatalf("cohostd exited before starting: %v\n%s", err, p.logs.String())
+	case <-time.After(60 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Fatalf("cohostd did not start\n%s", p.logs.String())
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	return p
+}
+
+func (p *proc) deliver(t *testing.T, body, requestID string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+p.addr+"/webhooks/zoom", strings.NewReader(body))
+	req.Header = webhook.SignedHeaders([]byte(body), secretToken, time.Now())
+	req.Header.Set(webhook.HeaderRequestID, requestID)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func joined(participant string) string {
+	return fmt.Sprintf(`{"event":"meeting.participant_joined","event_ts":%d,"payload":{"account_id":"acct","object":{"id":85746065432,"uuid":"m-uuid==","host_id":"host1","participant":{"user_id":"16778240","user_name":"Jill","participant_uuid":%q,"join_time":"2027-01-15T08:00:00Z"}}}}`,
+		time.Now().UnixMilli(), participant)
+}
+
+// TestKillNineAfterAck: an event acknowledged with 200 survives kill -9 of
+// the process right after the answer, and is processed after a restart.
+func TestKillNineAfterAck(t *testing.T) {
+	for _, eng := range testdb.Engines {
+		t.Run(eng, func(t *testing.T) {
+			dbURL := testdb.URL(t, eng)
+			env := baseEnv(dbURL)
+			p := start(t, env)
+			status, body := p.deliver(t, joined("p-kill-9"), "req-kill-9")
+			if status != 200 || !strings.Contains(body, "accepted") {
+				t.Fatalf("delivery answered %d %s", status, body)
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-p.done
+
+			ctx := context.Background()
+			st, err := store.Open(ctx, dbURL, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if total, _, err := st.EventCounts(ctx); err != nil || total != 1 {
+				t.Fatalf("after kill -9: %d events stored (%v), want 1", total, err)
+			}
+
+			p2 := start(t, env)
+			// Zoom re-delivering the same request after the crash is a duplicate.
+			if status, body := p2.deliver(t, joined("p-kill-9-other"), "req-kill-9"); status != 200 || !strings.Contains(body, "duplicate") {
+				t.Fatalf("re-delivery answered %d %s, want 200 duplicate", status, body)
+			}
+			deadline := time.Now().Add(45 * time.Second)
+			for {
+				_, processed, err := st.EventCounts(ctx)
+				if err == nil && processed == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("event not processed after restart (processed=%d, err=%v)\n%s", processed, err, p2.logs.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			// A graceful stop exits 0.
+			_ = p2.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-p2.done:
+				if err != nil {
+					t.Fatalf("SIGTERM: cohostd exited with %v\n%s", err, p2.logs.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("cohostd did not stop within 30 s of SIGTERM")
+			}
+			for _, logs := range []string{p.logs.String(), p2.logs.String()} {
+				for _, secret := range []string{secretToken, "client-secret-value"} {
+					if strings.Contains(logs, secret) {
+						t.Fatalf("a secret appears in cohostd's logs:\n%s", logs)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRefusesToStartWithoutSecret(t *testing.T) {
+	env := baseEnv("sqlite://" + filepath.Join(t.TempDir(), "c.db"))
+	var kept []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "ZOOM_WEBHOOK_SECRET_TOKEN=") {
+			kept = append(kept, kv)
+		}
+	}
+	cmd := exec.Command(binary)
+	cmd.Env = kept
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() == 0 {
+		t.Fatalf("cohostd without a webhook secret: err=%v, want a non-zero exit", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "ZOOM_WEBHOOK_SECRET_TOKEN") {
+		t.Fatalf("want one line naming ZOOM_WEBHOOK_SECRET_TOKEN, got:\n%s", out)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version"}, nil, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "cohostd ") {
+		t.Fatalf("version: code %d out %q", code, out.String())
+	}
+	if code := run([]string{"frobnicate"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown command") {
+		t.Fatalf("unknown command: code %d err %q", code, errOut.String())
+	}
+}

@@ -1,0 +1,109 @@
+// Package handlers is cohostd's HTTP layer (chi): the Zoom webhook ingress,
+// health and readiness, and the mount points of the OAuth install flow and
+// the admin API.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/metrics"
+	"github.com/cohost-dev/cohost/webhook"
+)
+
+// EventIntake stores a verified event durably (engine.Intake).
+type EventIntake interface {
+	Accept(ctx context.Context, in grant.Inbound) (grant.IntakeResult, error)
+}
+
+// Deps is what the router needs.
+type Deps struct {
+	// Secrets are the webhook secret tokens, current first. Empty means every
+	// delivery is rejected: the handler fails closed.
+	Secrets webhook.Secrets
+	Intake  EventIntake
+	// Ready reports whether the service can take traffic (database reachable,
+	// migrations done, not shutting down).
+	Ready   func(ctx context.Context) error
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// Now is the clock for timestamp checks; time.Now when nil.
+	Now func() time.Time
+	// IntakeTimeout bounds the durable write so Zoom gets an answer (503 on
+	// time-out, which Zoom retries) well inside its 3 s. Default 2 s.
+	IntakeTimeout time.Duration
+	// Mount adds routes owned by other parts (OAuth install, admin API).
+	Mount func(r chi.Router)
+}
+
+// Router returns cohostd's HTTP handler.
+func Router(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.IntakeTimeout == 0 {
+		d.IntakeTimeout = 2 * time.Second
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestLog(d.Logger), middleware.Recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take "+r.Method)
+	})
+	r.Handle("/webhooks/zoom", &webhookHandler{d: d})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			d.Logger.WarnContext(ctx, "not ready", "error", err.Error())
+			writeError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if d.Mount != nil {
+		d.Mount(r)
+	}
+	return r
+}
+
+// requestLog logs one line per request with chi's request id. It never logs
+// headers or bodies: they carry signatures, tokens and personal data.
+func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			level := slog.LevelInfo
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				level = slog.LevelDebug
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", ww.Status()),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			}
+			if id := r.Header.Get(webhook.HeaderRequestID); id != "" {
+				attrs = append(attrs, slog.String("zm_request_id", id))
+			}
+			logger.LogAttrs(r.Context(), level, "http request", attrs...)
+		})
+	}
+}

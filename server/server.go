@@ -1,0 +1,227 @@
+// Package server wires cohostd together: configuration, store and queue,
+// engine, HTTP and metrics listeners, and the graceful stop. cmd/cohostd is a
+// thin shell around it, and end-to-end tests, the demo and the benchmarks run
+// the same Server in-process.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cohost-dev/cohost/config"
+	"github.com/cohost-dev/cohost/engine"
+	"github.com/cohost-dev/cohost/handlers"
+	"github.com/cohost-dev/cohost/metrics"
+	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/webhook"
+)
+
+// Server is a running cohostd.
+type Server struct {
+	Config *config.Config
+	Logger *slog.Logger
+	Build  metrics.BuildInfo
+
+	Store    *store.Store
+	Registry *prometheus.Registry
+
+	httpLn, metricsLn   net.Listener
+	httpSrv, metricsSrv *http.Server
+	draining            atomic.Bool
+	stopPrune           context.CancelFunc
+	wg                  sync.WaitGroup
+}
+
+// New returns a Server for cfg; Open starts it.
+func New(cfg *config.Config, logger *slog.Logger, build metrics.BuildInfo) *Server {
+	return &Server{Config: cfg, Logger: logger, Build: build}
+}
+
+// Open connects to the database (applying migrations), starts the queue's
+// workers and listens on the HTTP and metrics addresses.
+func (s *Server) Open(ctx context.Context) error {
+	cfg := s.Config
+	s.Registry = prometheus.NewRegistry()
+	metrics.RegisterRuntime(s.Registry)
+	m := metrics.New(s.Registry, s.Build)
+
+	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{
+		Workers: engine.RegisterWorkers(s.Logger),
+		Logger:  riverLogger(s.Logger),
+		Queue:   store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
+	})
+	if err != nil {
+		return fmt.Errorf("COHOST_DATABASE_URL: %w", err)
+	}
+	s.Store = st
+	s.Registry.MustRegister(metrics.NewQueueCollector(st.JobCounts))
+	// River ties the client's life to Start's context; the open deadline
+	// must not stop the workers later.
+	if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+		st.Close()
+		return fmt.Errorf("start queue: %w", err)
+	}
+
+	router := handlers.Router(handlers.Deps{
+		Secrets: webhook.Secrets(cfg.WebhookSecretStrings()),
+		Intake:  &engine.Intake{Store: st},
+		Ready:   s.ready,
+		Metrics: m,
+		Logger:  s.Logger,
+	})
+	if s.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+		s.abort()
+		return fmt.Errorf("COHOST_ADDR: listen on %s: %w", cfg.Addr, err)
+	}
+	if s.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+		s.abort()
+		return fmt.Errorf("COHOST_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
+	}
+	s.httpSrv = &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
+	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.serve(s.httpSrv, s.httpLn)
+	s.serve(s.metricsSrv, s.metricsLn)
+
+	pruneCtx, cancel := context.WithCancel(context.Background())
+	s.stopPrune = cancel
+	s.wg.Add(1)
+	go s.pruneLoop(pruneCtx)
+
+	s.Logger.Info("cohostd started", "addr", s.httpLn.Addr().String(), "metrics_addr", s.metricsLn.Addr().String(),
+		"database", st.Engine(), "granters", cfg.Granters, "auth_mode", cfg.AuthMode, "version", s.Build.Version)
+	return nil
+}
+
+// Addr is the address the HTTP listener is bound to (useful with port 0).
+func (s *Server) Addr() string { return s.httpLn.Addr().String() }
+
+// MetricsAddr is the address the metrics listener is bound to.
+func (s *Server) MetricsAddr() string { return s.metricsLn.Addr().String() }
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("listener stopped", "addr", ln.Addr().String(), "error", err.Error())
+		}
+	}()
+}
+
+func (s *Server) ready(ctx context.Context) error {
+	if s.draining.Load() {
+		return errors.New("shutting down")
+	}
+	if err := s.Store.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	return nil
+}
+
+// Close stops gracefully within ctx: readiness turns false, the HTTP server
+// stops accepting and finishes in-flight requests (every acked webhook is
+// already stored), then the queue stops softly (running jobs finish) and, if
+// time runs short, hard (running jobs are cancelled and retried later).
+func (s *Server) Close(ctx context.Context) error {
+	s.draining.Store(true)
+	s.Logger.Info("cohostd stopping")
+	var errs []error
+	if s.httpSrv != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if s.stopPrune != nil {
+		s.stopPrune()
+	}
+	if s.Store != nil {
+		soft := time.Until(deadlineOr(ctx, time.Now().Add(20*time.Second))) / 2
+		if err := s.Store.Stop(ctx, soft); err != nil {
+			errs = append(errs, fmt.Errorf("queue stop: %w", err))
+		}
+	}
+	if s.metricsSrv != nil {
+		_ = s.metricsSrv.Shutdown(ctx)
+	}
+	s.wg.Wait()
+	if s.Store != nil {
+		s.Store.Close()
+	}
+	s.Logger.Info("cohostd stopped")
+	return errors.Join(errs...)
+}
+
+func (s *Server) abort() {
+	if s.httpLn != nil {
+		_ = s.httpLn.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Store.Stop(ctx, time.Second)
+	s.Store.Close()
+}
+
+func (s *Server) pruneLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.Store.Prune(ctx, time.Now(), 48*time.Hour, 7*24*time.Hour)
+			if err != nil {
+				s.Logger.Warn("prune failed", "error", err.Error())
+				continue
+			}
+			s.Logger.Debug("pruned old deliveries and events", "rows", n)
+		}
+	}
+}
+
+func deadlineOr(ctx context.Context, def time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return def
+}
+
+// riverLogger quiets River's own info logs (one per job) to warnings.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{l.Handler(), slog.LevelWarn}).With("component", "river")
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(a), h.min}
+}
+func (h levelFloor) WithGroup(n string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(n), h.min}
+}
