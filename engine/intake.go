@@ -5,6 +5,10 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"sync"
+
+	"github.com/riverqueue/river"
 
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/store"
@@ -18,10 +22,77 @@ type ProcessEventArgs struct {
 // Kind is River's name for the job.
 func (ProcessEventArgs) Kind() string { return "process_event" }
 
+// ErrIntakeClosed is returned by Accept after Close.
+var ErrIntakeClosed = errors.New("engine: intake closed")
+
 // Intake stores verified events durably. The webhook handler answers Zoom
 // only after Accept has returned without error.
+//
+// Concurrent Accepts are group-committed: while one transaction commits, the
+// events that arrive wait and then go into the next transaction together.
+// Every caller still returns only after its own event is committed, but one
+// disk flush serves many events, which is what lets a storm of joins be
+// acknowledged inside Zoom's 3 s.
 type Intake struct {
-	Store *store.Store
+	st       *store.Store
+	maxBatch int
+	reqs     chan *intakeRequest
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	closed   sync.Once
+}
+
+type intakeRequest struct {
+	in   grant.Inbound
+	done chan intakeResult
+}
+
+type intakeResult struct {
+	res grant.IntakeResult
+	err error
+}
+
+// IntakeOptions tunes group commit.
+type IntakeOptions struct {
+	// Committers is how many transactions may be open at once: 1 for SQLite
+	// (one writer), a few for PostgreSQL. Default: 1 on SQLite, 4 otherwise.
+	Committers int
+	// MaxBatch bounds the events in one transaction. Default 256.
+	MaxBatch int
+}
+
+// NewIntake starts an intake over st. Close stops it.
+func NewIntake(st *store.Store, o IntakeOptions) *Intake {
+	if o.Committers == 0 {
+		o.Committers = 4
+		if st.Engine() == "sqlite" {
+			o.Committers = 1
+		}
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 256
+	}
+	i := &Intake{st: st, maxBatch: o.MaxBatch, reqs: make(chan *intakeRequest, o.MaxBatch*o.Committers), stop: make(chan struct{})}
+	for range o.Committers {
+		i.wg.Add(1)
+		go i.commitLoop()
+	}
+	return i
+}
+
+// Close stops the committers after the transactions in flight. Accept calls
+// still waiting get ErrIntakeClosed (their senders answer 503; Zoom retries).
+func (i *Intake) Close() {
+	i.closed.Do(func() { close(i.stop) })
+	i.wg.Wait()
+	for {
+		select {
+		case r := <-i.reqs:
+			r.done <- intakeResult{err: ErrIntakeClosed}
+		default:
+			return
+		}
+	}
 }
 
 // Accept records the delivery and the event and enqueues its processing, all
@@ -29,28 +100,88 @@ type Intake struct {
 // nothing is enqueued.
 func (i *Intake) Accept(ctx context.Context, in grant.Inbound) (grant.IntakeResult, error) {
 	in.ID = grant.NewID()
-	var res grant.IntakeResult
-	err := i.Store.InTx(ctx, func(tx store.Tx) error {
-		res = grant.IntakeResult{}
-		if in.DeliveryID != "" {
-			fresh, err := tx.RecordDelivery(ctx, in.DeliveryID, in.ReceivedAt)
+	r := &intakeRequest{in: in, done: make(chan intakeResult, 1)}
+	select {
+	case i.reqs <- r:
+	case <-i.stop:
+		return grant.IntakeResult{}, ErrIntakeClosed
+	case <-ctx.Done():
+		return grant.IntakeResult{}, ctx.Err()
+	}
+	select {
+	case res := <-r.done:
+		return res.res, res.err
+	case <-ctx.Done():
+		// The event may still commit; Zoom's retry will then be a duplicate.
+		return grant.IntakeResult{}, ctx.Err()
+	}
+}
+
+func (i *Intake) commitLoop() {
+	defer i.wg.Done()
+	for {
+		var first *intakeRequest
+		select {
+		case first = <-i.reqs:
+		case <-i.stop:
+			return
+		}
+		batch := []*intakeRequest{first}
+	fill:
+		for len(batch) < i.maxBatch {
+			select {
+			case r := <-i.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		results, err := i.commit(batch)
+		if err != nil && len(batch) > 1 {
+			// One bad event must not fail its neighbours: retry them alone.
+			for _, r := range batch {
+				res, err := i.commit([]*intakeRequest{r})
+				r.done <- intakeResult{res: res[0], err: err}
+			}
+			continue
+		}
+		for k, r := range batch {
+			r.done <- intakeResult{res: results[k], err: err}
+		}
+	}
+}
+
+// commit stores a batch in one transaction.
+func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
+	// The transaction is not tied to any one caller's context: callers that
+	// gave up do not cancel their neighbours' writes.
+	ctx := context.Background()
+	results := make([]grant.IntakeResult, len(batch))
+	err := i.st.InTx(ctx, func(tx store.Tx) error {
+		jobs := make([]river.InsertManyParams, 0, len(batch))
+		for k, r := range batch {
+			results[k] = grant.IntakeResult{}
+			if r.in.DeliveryID != "" {
+				fresh, err := tx.RecordDelivery(ctx, r.in.DeliveryID, r.in.ReceivedAt)
+				if err != nil {
+					return err
+				}
+				if !fresh {
+					results[k].Duplicate = true
+					continue
+				}
+			}
+			fresh, err := tx.RecordEvent(ctx, r.in)
 			if err != nil {
 				return err
 			}
 			if !fresh {
-				res.Duplicate = true
-				return nil
+				results[k].Duplicate = true
+				continue
 			}
+			jobs = append(jobs, river.InsertManyParams{Args: ProcessEventArgs{EventID: r.in.ID}})
 		}
-		fresh, err := tx.RecordEvent(ctx, in)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			res.Duplicate = true
-			return nil
-		}
-		return tx.Enqueue(ctx, ProcessEventArgs{EventID: in.ID}, nil)
+		return tx.EnqueueMany(ctx, jobs)
 	})
-	return res, err
+	return results, err
 }

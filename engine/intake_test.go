@@ -42,7 +42,8 @@ func TestIntakeDedupe(t *testing.T) {
 		t.Run(eng, func(t *testing.T) {
 			ctx := context.Background()
 			st := openStore(t, eng, false)
-			in := &engine.Intake{Store: st}
+			in := engine.NewIntake(st, engine.IntakeOptions{})
+			t.Cleanup(in.Close)
 			steps := []struct {
 				name    string
 				in      grant.Inbound
@@ -86,7 +87,8 @@ func TestIntakeConcurrentDuplicates(t *testing.T) {
 		t.Run(eng, func(t *testing.T) {
 			ctx := context.Background()
 			st := openStore(t, eng, false)
-			in := &engine.Intake{Store: st}
+			in := engine.NewIntake(st, engine.IntakeOptions{})
+			t.Cleanup(in.Close)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			fresh := 0
@@ -123,7 +125,8 @@ func TestWorkerProcessesEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = st.Stop(context.Background(), 5*time.Second) })
-			in := &engine.Intake{Store: st}
+			in := engine.NewIntake(st, engine.IntakeOptions{})
+			t.Cleanup(in.Close)
 			for i := range 5 {
 				if _, err := in.Accept(ctx, joined(fmt.Sprintf("r%d", i), fmt.Sprintf("p%d", i), 1000)); err != nil {
 					t.Fatal(err)
@@ -154,7 +157,7 @@ func TestStoreReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&engine.Intake{Store: st}).Accept(ctx, joined("r1", "p1", 1)); err != nil {
+	if _, err := engine.NewIntake(st, engine.IntakeOptions{}).Accept(ctx, joined("r1", "p1", 1)); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -163,7 +166,7 @@ func TestStoreReopenKeepsData(t *testing.T) {
 		t.Fatalf("reopen (migrations must be idempotent): %v", err)
 	}
 	defer st.Close()
-	res, err := (&engine.Intake{Store: st}).Accept(ctx, joined("r1", "p1", 1))
+	res, err := engine.NewIntake(st, engine.IntakeOptions{}).Accept(ctx, joined("r1", "p1", 1))
 	if err != nil || !res.Duplicate {
 		t.Fatalf("after reopen: duplicate=%v err=%v, want a duplicate", res.Duplicate, err)
 	}

@@ -102,5 +102,9 @@ func (t *postgresTxn) enqueue(ctx context.Context, args river.JobArgs, opts *riv
 	_, err := t.river.InsertTx(ctx, t.tx, args, opts)
 	return err
 }
+func (t *postgresTxn) enqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	_, err := t.river.InsertManyFastTx(ctx, t.tx, params)
+	return err
+}
 func (t *postgresTxn) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
 func (t *postgresTxn) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

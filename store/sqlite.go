@@ -104,6 +104,10 @@ func (t *sqliteTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river
 	_, err := t.river.InsertTx(ctx, t.tx, args, opts)
 	return err
 }
+func (t *sqliteTxn) enqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	_, err := t.river.InsertManyFastTx(ctx, t.tx, params)
+	return err
+}
 func (t *sqliteTxn) commit(context.Context) error   { return t.tx.Commit() }
 func (t *sqliteTxn) rollback(context.Context) error { return t.tx.Rollback() }
 

@@ -91,6 +91,7 @@ type engine interface {
 type txn interface {
 	querier
 	enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+	enqueueMany(ctx context.Context, params []river.InsertManyParams) error
 	commit(ctx context.Context) error
 	rollback(ctx context.Context) error
 }
@@ -181,6 +182,14 @@ type Tx struct{ t txn }
 // Enqueue inserts a job that becomes visible to workers when the transaction commits.
 func (tx Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
 	return tx.t.enqueue(ctx, args, opts)
+}
+
+// EnqueueMany inserts several jobs at once (PostgreSQL: one COPY).
+func (tx Tx) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	return tx.t.enqueueMany(ctx, params)
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil.

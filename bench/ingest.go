@@ -1,0 +1,246 @@
+// Package bench measures cohostd against its targets: how many webhook
+// events per second it stores durably, how fast it answers Zoom, and (with
+// the simulator) how fast joiners become co-host. Results are reported beside
+// a baseline measured in the same run, because absolute numbers on a shared
+// machine mean little and ratios travel.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cohost-dev/cohost/engine"
+	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/handlers"
+	"github.com/cohost-dev/cohost/metrics"
+	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/webhook"
+)
+
+const benchSecret = "bench-secret-token"
+
+// IngestTarget is one thing to measure: a name and the intake behind the
+// webhook handler (nil intake = the no-store baseline).
+type IngestTarget struct {
+	Name        string
+	DatabaseURL string // "" for the baseline
+}
+
+// IngestResult is what one target measured.
+type IngestResult struct {
+	Name string
+	// Throughput: closed loop, Concurrency clients sending as fast as answered.
+	Accepted   int64
+	Failed     int64
+	Duration   time.Duration
+	EventsPerS float64
+	// Latency at a fixed offered rate (open loop), so queueing in the client
+	// does not hide server latency.
+	Rate           int
+	RateAccepted   int64
+	RateFailed     int64
+	P50, P99, P999 time.Duration
+}
+
+// IngestOptions sizes the run.
+type IngestOptions struct {
+	Concurrency int           // closed-loop clients; default 32
+	Duration    time.Duration // per phase; default 5s
+	Rate        int           // open-loop events/s; default 1000
+	Progress    io.Writer     // progress lines; nil = none
+	// NoWorkers measures intake alone, without the queue's workers competing
+	// for the database (in production they run).
+	NoWorkers bool
+}
+
+// baselineIntake verifies and answers without storing: the cost of HTTP,
+// verification and decoding alone.
+type baselineIntake struct{}
+
+func (baselineIntake) Accept(context.Context, grant.Inbound) (grant.IntakeResult, error) {
+	return grant.IntakeResult{}, nil
+}
+
+// RunIngest measures each target in turn in this process.
+func RunIngest(ctx context.Context, targets []IngestTarget, o IngestOptions) ([]IngestResult, error) {
+	if o.Concurrency == 0 {
+		o.Concurrency = 32
+	}
+	if o.Duration == 0 {
+		o.Duration = 5 * time.Second
+	}
+	if o.Rate == 0 {
+		o.Rate = 1000
+	}
+	var out []IngestResult
+	for _, t := range targets {
+		r, err := runIngestTarget(ctx, t, o)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (IngestResult, error) {
+	progress(o.Progress, "%s: starting", t.Name)
+	var intake handlers.EventIntake = baselineIntake{}
+	if t.DatabaseURL != "" {
+		st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: engine.RegisterWorkers(slog.New(slog.DiscardHandler))})
+		if err != nil {
+			return IngestResult{}, err
+		}
+		defer st.Close()
+		// Workers run as in production: they compete with intake for the database.
+		if !o.NoWorkers {
+			if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+				return IngestResult{}, err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = st.Stop(sctx, 5*time.Second)
+			}()
+		}
+		ni := engine.NewIntake(st, engine.IntakeOptions{})
+		defer ni.Close()
+		intake = ni
+	}
+	srv := httptest.NewServer(handlers.Router(handlers.Deps{
+		Secrets: webhook.Secrets{benchSecret},
+		Intake:  intake,
+		Ready:   func(context.Context) error { return nil },
+		Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: 0}}
+	defer client.CloseIdleConnections()
+
+	res := IngestResult{Name: t.Name, Rate: o.Rate}
+	var seq atomic.Int64
+
+	// Phase 1: throughput, closed loop.
+	deadline := time.Now().Add(o.Duration)
+	var wg sync.WaitGroup
+	var accepted, failed atomic.Int64
+	start := time.Now()
+	for range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if _, err := deliver(ctx, client, srv.URL, seq.Add(1)); err != nil {
+					failed.Add(1)
+					continue
+				}
+				accepted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	res.Duration = time.Since(start)
+	res.Accepted, res.Failed = accepted.Load(), failed.Load()
+	res.EventsPerS = float64(res.Accepted) / res.Duration.Seconds()
+	progress(o.Progress, "%s: throughput %.0f events/s (%d accepted, %d failed)", t.Name, res.EventsPerS, res.Accepted, res.Failed)
+
+	// Phase 2: latency at a fixed rate, open loop.
+	total := int(float64(o.Rate) * o.Duration.Seconds())
+	lat := make([]time.Duration, total)
+	interval := time.Second / time.Duration(o.Rate)
+	var rateAccepted, rateFailed atomic.Int64
+	begin := time.Now()
+	for i := range total {
+		if ctx.Err() != nil {
+			break
+		}
+		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			took, err := deliver(ctx, client, srv.URL, seq.Add(1))
+			lat[i] = took
+			if err != nil {
+				if rateFailed.Add(1) <= 3 {
+					progress(o.Progress, "%s: delivery failed: %v", t.Name, err)
+				}
+				return
+			}
+			rateAccepted.Add(1)
+		}()
+	}
+	wg.Wait()
+	res.RateAccepted, res.RateFailed = rateAccepted.Load(), rateFailed.Load()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res.P50, res.P99, res.P999 = quantile(lat, 0.50), quantile(lat, 0.99), quantile(lat, 0.999)
+	progress(o.Progress, "%s: at %d/s p50 %s p99 %s", t.Name, o.Rate, res.P50, res.P99)
+	return res, nil
+}
+
+func deliver(ctx context.Context, client *http.Client, url string, n int64) (time.Duration, error) {
+	body := []byte(fmt.Sprintf(`{"event":"meeting.participant_joined","event_ts":%d,"payload":{"account_id":"bench","object":{"id":85746065432,"uuid":"bench-meeting==","host_id":"host","participant":{"user_id":"%d","user_name":"Bench %d","participant_uuid":"bench-%d","join_time":"2027-01-01T00:00:00Z"}}}}`,
+		time.Now().UnixMilli(), n, n, n))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/webhooks/zoom", bytesReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = webhook.SignedHeaders(body, benchSecret, time.Now())
+	req.Header.Set(webhook.HeaderRequestID, "bench-"+strconv.FormatInt(n, 10))
+	start := time.Now()
+	resp, err := client.Do(req)
+	took := time.Since(start)
+	if err != nil {
+		return took, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return took, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return took, nil
+}
+
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}
+
+// IngestTable renders results as a Markdown table, each row beside the first
+// (baseline) row.
+func IngestTable(rs []IngestResult) string {
+	s := "| target | durable events/s | vs baseline | failed | offered rate | ack p50 | ack p99 | ack p99.9 |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|\n"
+	for _, r := range rs {
+		ratio := "1.00×"
+		if len(rs) > 0 && rs[0].EventsPerS > 0 {
+			ratio = fmt.Sprintf("%.2f×", r.EventsPerS/rs[0].EventsPerS)
+		}
+		s += fmt.Sprintf("| %s | %.0f | %s | %d | %d/s | %s | %s | %s |\n", r.Name, r.EventsPerS, ratio,
+			r.Failed+r.RateFailed, r.Rate, ms(r.P50), ms(r.P99), ms(r.P999))
+	}
+	return s
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
