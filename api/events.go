@@ -1,6 +1,3 @@
-// Package api holds cohost's wire contracts: the Zoom webhook events it
-// receives, the co-host agent contract (agent.openapi.yaml) and the admin API
-// (admin.openapi.yaml), with the Go types that read and write them.
 package api
 
 import (
