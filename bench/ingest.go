@@ -98,7 +98,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	progress(o.Progress, "%s: starting", t.Name)
 	var intake handlers.EventIntake = baselineIntake{}
 	if t.DatabaseURL != "" {
-		st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: engine.RegisterWorkers(slog.New(slog.DiscardHandler))})
+		st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()})
 		if err != nil {
 			return IngestResult{}, err
 		}

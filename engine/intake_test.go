@@ -19,7 +19,7 @@ func openStore(t *testing.T, engineName string, work bool) *store.Store {
 	ctx := context.Background()
 	opts := store.Options{}
 	if work {
-		opts.Workers = engine.RegisterWorkers(slog.New(slog.DiscardHandler))
+		opts.Workers = (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()
 	}
 	st, err := store.Open(ctx, testdb.URL(t, engineName), opts)
 	if err != nil {

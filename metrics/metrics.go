@@ -30,6 +30,14 @@ const (
 type Metrics struct {
 	WebhookRequests *prometheus.CounterVec
 	WebhookAck      prometheus.Histogram
+	// Grants counts grant outcomes by granter and outcome (granted,
+	// confirmed, skipped, failed); skipped and failed also by reason.
+	Grants *prometheus.CounterVec
+	// TimeToCoHost: from the join webhook's arrival to the granter's success
+	// (stage granted) and to Zoom's role-change confirmation (stage confirmed).
+	TimeToCoHost *prometheus.HistogramVec
+	// Events counts processed webhook events by event and result.
+	Events *prometheus.CounterVec
 }
 
 // BuildInfo is reported as cohost_build_info.
@@ -52,6 +60,20 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5},
 		}),
 	}
+	m.Grants = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_grants_total",
+		Help: "Grant outcomes by granter, outcome (granted, confirmed, skipped, failed) and reason.",
+	}, []string{"granter", "outcome", "reason"})
+	m.TimeToCoHost = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "cohost_time_to_cohost_seconds",
+		Help:    "Time from receiving a participant_joined webhook to the grant (stage granted) and to Zoom confirming the role (stage confirmed).",
+		Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 120, 300},
+	}, []string{"granter", "stage"})
+	m.Events = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_events_processed_total",
+		Help: "Stored webhook events processed by the engine, by event and result.",
+	}, []string{"event", "result"})
+	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cohost_build_info",
 		Help: "Build information of the running cohostd.",
@@ -98,5 +120,41 @@ func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range jobStates {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), s)
+	}
+}
+
+// LedgerCollector reports cohost_grants_pending and cohost_meetings_live by
+// asking the database at scrape time.
+type LedgerCollector struct {
+	Pending func(ctx context.Context) (int64, error)
+	Live    func(ctx context.Context) (int64, error)
+	pending *prometheus.Desc
+	live    *prometheus.Desc
+}
+
+// NewLedgerCollector returns a collector over the two counting functions.
+func NewLedgerCollector(pending, live func(ctx context.Context) (int64, error)) *LedgerCollector {
+	return &LedgerCollector{Pending: pending, Live: live,
+		pending: prometheus.NewDesc("cohost_grants_pending", "Participants whose grant is pending.", nil, nil),
+		live:    prometheus.NewDesc("cohost_meetings_live", "Meetings started and not ended.", nil, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *LedgerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.pending; ch <- c.live }
+
+// Collect implements prometheus.Collector.
+func (c *LedgerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, g := range []struct {
+		desc *prometheus.Desc
+		fn   func(context.Context) (int64, error)
+	}{{c.pending, c.Pending}, {c.live, c.Live}} {
+		n, err := g.fn(ctx)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(g.desc, err)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cohost-dev/cohost/config"
 	"github.com/cohost-dev/cohost/engine"
+	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/store"
@@ -34,6 +35,7 @@ type Server struct {
 
 	Store    *store.Store
 	Registry *prometheus.Registry
+	intake   *engine.Intake
 
 	httpLn, metricsLn   net.Listener
 	httpSrv, metricsSrv *http.Server
@@ -56,7 +58,7 @@ func (s *Server) Open(ctx context.Context) error {
 	m := metrics.New(s.Registry, s.Build)
 
 	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{
-		Workers: engine.RegisterWorkers(s.Logger),
+		Workers: (&engine.Engine{Logger: s.Logger, Policy: &grant.Policy{}}).Register(),
 		Logger:  riverLogger(s.Logger),
 		Queue:   store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
 	})
@@ -72,9 +74,10 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("start queue: %w", err)
 	}
 
+	s.intake = engine.NewIntake(st, engine.IntakeOptions{})
 	router := handlers.Router(handlers.Deps{
 		Secrets: webhook.Secrets(cfg.WebhookSecretStrings()),
-		Intake:  &engine.Intake{Store: st},
+		Intake:  s.intake,
 		Ready:   s.ready,
 		Metrics: m,
 		Logger:  s.Logger,
@@ -150,6 +153,9 @@ func (s *Server) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	if s.intake != nil {
+		s.intake.Close()
+	}
 	if s.stopPrune != nil {
 		s.stopPrune()
 	}
@@ -173,6 +179,9 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) abort() {
 	if s.httpLn != nil {
 		_ = s.httpLn.Close()
+	}
+	if s.intake != nil {
+		s.intake.Close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -18,11 +18,14 @@ type dialect struct {
 	name string
 	// bytes is the column type for raw bytes.
 	bytes string
+	// forUpdate locks selected rows until the transaction ends. SQLite has
+	// no row locks; its BEGIN IMMEDIATE already serialises writers.
+	forUpdate string
 }
 
 var (
 	dialectSQLite   = dialect{name: "sqlite", bytes: "BLOB"}
-	dialectPostgres = dialect{name: "postgres", bytes: "BYTEA"}
+	dialectPostgres = dialect{name: "postgres", bytes: "BYTEA", forUpdate: " FOR UPDATE"}
 )
 
 // migrate applies the embedded migrations not yet recorded, each in its own

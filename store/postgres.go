@@ -78,6 +78,7 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) erro
 	})
 }
 
+func (e *postgresEngine) dialect() dialect               { return dialectPostgres }
 func (e *postgresEngine) name() string                   { return "postgres" }
 func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
 func (e *postgresEngine) queue() queueClient             { return e.river }

@@ -78,6 +78,7 @@ func (e *sqliteEngine) initQueue(cfg *river.Config) (err error) {
 	return err
 }
 
+func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }
 func (e *sqliteEngine) db() querier        { return sqlQuerier{e.sqlDB} }
 func (e *sqliteEngine) queue() queueClient { return e.river }

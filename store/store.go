@@ -79,6 +79,7 @@ type Store struct {
 // engine is what differs between SQLite and PostgreSQL.
 type engine interface {
 	name() string
+	dialect() dialect
 	db() querier
 	begin(ctx context.Context) (txn, error)
 	queue() queueClient
@@ -177,7 +178,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Tx is a database transaction that can also enqueue jobs; both commit or
 // neither does.
-type Tx struct{ t txn }
+type Tx struct {
+	t txn
+	d dialect
+}
 
 // Enqueue inserts a job that becomes visible to workers when the transaction commits.
 func (tx Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
@@ -198,7 +202,7 @@ func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
 	}
-	if err := fn(Tx{t}); err != nil {
+	if err := fn(Tx{t, s.eng.dialect()}); err != nil {
 		_ = t.rollback(context.WithoutCancel(ctx))
 		return err
 	}

@@ -1,0 +1,121 @@
+package grant
+
+import "time"
+
+// The functions below are the rules for changing a participant's record when
+// an event arrives. Zoom delivers at least once and in any order, so each
+// rule compares Zoom's own event times and never lets an older event undo a
+// newer one. They are pure: the engine loads the record under a lock, applies
+// a rule, and saves the result.
+
+// Join describes a participant_joined event.
+type Join struct {
+	At         time.Time // Zoom's join time (event time)
+	SeenAt     time.Time // when cohost received the webhook
+	UserID     string
+	ZoomUserID string
+	Name       string
+	Email      string
+	Phone      string
+}
+
+// ApplyJoin records a join. It reports whether a grant is now due: the join
+// is newer than anything seen, and the participant has no grant that still
+// holds (a re-join after leaving loses the co-host role in Zoom).
+func ApplyJoin(p Participant, j Join) (Participant, bool) {
+	if !j.At.After(p.JoinedAt) {
+		return p, false // a repeat or an older join
+	}
+	p.JoinedAt = j.At
+	p.UserID, p.ZoomUserID, p.Name, p.Email, p.Phone = j.UserID, j.ZoomUserID, j.Name, j.Email, j.Phone
+	if !p.Present() {
+		return p, false // a newer leave already arrived
+	}
+	if p.State == StateConfirmed && !p.ConfirmedAt.Before(j.At) {
+		return p, false // the role change for this join arrived first
+	}
+	p.State, p.Granter, p.Reason = StatePending, "", ""
+	p.JoinSeenAt, p.GrantedAt, p.ConfirmedAt, p.Attempts = j.SeenAt, time.Time{}, time.Time{}, 0
+	return p, true
+}
+
+// ApplyLeave records a leave. A pending grant of a participant who left is
+// settled as skipped.
+func ApplyLeave(p Participant, at time.Time) Participant {
+	if !at.After(p.LeftAt) {
+		return p
+	}
+	p.LeftAt = at
+	if !p.Present() && p.State == StatePending {
+		p.State, p.Reason = StateSkipped, ReasonLeft
+	}
+	return p
+}
+
+// ApplyOutcome records what a granter did. It never downgrades a confirmed
+// grant (Zoom's role-change webhook can arrive before the granter's answer is
+// recorded).
+func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Participant {
+	if p.State == StateConfirmed {
+		if p.Granter == "" {
+			p.Granter = granter
+		}
+		return p
+	}
+	p.State, p.Granter, p.Reason = o.State, granter, o.Reason
+	if o.State == StateGranted && p.GrantedAt.IsZero() {
+		p.GrantedAt = at
+	}
+	return p
+}
+
+// ApplySkip settles a grant as skipped for reason, unless it already holds.
+func ApplySkip(p Participant, reason string) Participant {
+	if p.State == StateConfirmed || p.State == StateGranted || p.State == StateFailed {
+		return p
+	}
+	p.State, p.Reason = StateSkipped, reason
+	return p
+}
+
+// ApplyConfirm records Zoom's report that the participant became co-host
+// (at is Zoom's event time, seenAt when cohost received it). It reports
+// whether this is the first confirmation of the current join.
+func ApplyConfirm(p Participant, at, seenAt time.Time) (Participant, bool) {
+	if p.State == StateConfirmed && !at.After(p.ConfirmedAt) {
+		return p, false
+	}
+	first := p.State != StateConfirmed
+	p.State, p.Reason = StateConfirmed, ""
+	p.ConfirmedAt = at
+	if p.GrantedAt.IsZero() {
+		p.GrantedAt = seenAt
+	}
+	return p, first
+}
+
+// ApplyMeetingStatus moves a meeting to status at Zoom event time at,
+// unless a newer status change was already recorded. started and ended
+// carry the instance uuid.
+func ApplyMeetingStatus(m Meeting, status MeetingStatus, uuid string, at time.Time) (Meeting, bool) {
+	if at.Before(m.StatusAt) {
+		return m, false
+	}
+	if status == MeetingEnded && m.UUID != "" && uuid != "" && uuid != m.UUID && m.Status == MeetingStarted {
+		return m, false // the end of an earlier instance
+	}
+	if m.Status == status && m.UUID == uuid {
+		return m, false
+	}
+	m.Status, m.StatusAt = status, at
+	if uuid != "" {
+		m.UUID = uuid
+	}
+	switch status {
+	case MeetingStarted:
+		m.StartedAt, m.EndedAt = at, time.Time{}
+	case MeetingEnded:
+		m.EndedAt = at
+	}
+	return m, true
+}
