@@ -224,6 +224,13 @@ func (s *Store) GrantCounts(ctx context.Context) (map[grant.State]int64, error) 
 	return out, r.Err()
 }
 
+// PendingGrants counts participants whose grant is pending.
+func (s *Store) PendingGrants(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.eng.db().queryRow(ctx, `SELECT count(*) FROM participants WHERE state = 'pending'`).Scan(&n)
+	return n, err
+}
+
 // LiveMeetings counts meetings that have started and not ended.
 func (s *Store) LiveMeetings(ctx context.Context) (int64, error) {
 	var n int64

@@ -120,6 +120,7 @@ func riverConfig(opts Options) *river.Config {
 		RescueStuckJobsAfter: opts.Queue.RescueAfter,
 		FetchCooldown:        opts.Queue.FetchCooldown,
 		FetchPollInterval:    opts.Queue.FetchPollInterval,
+		RetryPolicy:          opts.RetryPolicy,
 	}
 	return cfg
 }

@@ -35,8 +35,10 @@ type Options struct {
 	// MaxWorkers bounds concurrently running jobs in this process.
 	MaxWorkers int
 	// Queue tuning; zero values take the defaults documented on Config.
-	Queue  QueueConfig
-	Logger *slog.Logger
+	Queue QueueConfig
+	// RetryPolicy decides when failed jobs run again; nil takes River's.
+	RetryPolicy river.ClientRetryPolicy
+	Logger      *slog.Logger
 }
 
 // QueueConfig tunes River for cohost's jobs: short, IO-bound, and urgent (a
