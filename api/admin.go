@@ -1,0 +1,135 @@
+package api
+
+import "time"
+
+// AdminOpenAPIFile is the name, inside OpenAPI, of the admin API contract: the queryable grant
+// ledger (GET /v1/meetings, GET /v1/meetings/{meetingId}).
+const AdminOpenAPIFile = "admin.openapi.yaml"
+
+// The bearer JWT of the admin API: HS256 keyed with COHOST_ADMIN_SECRET, claims aud (must include
+// AdminJWTAudience), exp and iat required, sub optional (it names the operator in cohostd's log).
+const (
+	AdminJWTAudience = "cohost-admin"
+	// AdminJWTMaxLifetime bounds exp-iat, so that a leaked token does not work for long.
+	AdminJWTMaxLifetime = 24 * time.Hour
+	// AdminJWTLeeway is the clock skew tolerated on exp, nbf and iat.
+	AdminJWTLeeway = 30 * time.Second
+)
+
+// Bounds of the limit query parameter of GET /v1/meetings.
+const (
+	AdminDefaultLimit = 50
+	AdminMaxLimit     = 500
+)
+
+// Error codes (ErrorResponse.Error) of the admin API.
+const (
+	// AdminErrDisabled (404 on every /v1 route): COHOST_ADMIN_SECRET is not set.
+	AdminErrDisabled = "admin_api_disabled"
+	// AdminErrUnauthorized (401): the bearer JWT is missing or not acceptable; Detail says why.
+	AdminErrUnauthorized = "unauthorized"
+	// AdminErrInvalidLimit (400): limit is not an integer from 1 to AdminMaxLimit.
+	AdminErrInvalidLimit = "invalid_limit"
+	// AdminErrInvalidMeetingID (400): meetingId is not a numeric Zoom meeting id.
+	AdminErrInvalidMeetingID = "invalid_meeting_id"
+	// AdminErrMeetingNotFound (404): the ledger has no meeting with that id.
+	AdminErrMeetingNotFound = "meeting_not_found"
+	// AdminErrNotFound (404): no such route under /v1.
+	AdminErrNotFound = "not_found"
+	// AdminErrMethodNotAllowed (405): the admin API only answers GET.
+	AdminErrMethodNotAllowed = "method_not_allowed"
+	// AdminErrUnavailable (503): the database cannot be reached; retry.
+	AdminErrUnavailable = "unavailable"
+	// AdminErrInternal (500): the ledger could not be read; cohostd's log has the cause.
+	AdminErrInternal = "internal"
+)
+
+// AdminMeetingList is the body of GET /v1/meetings: the most recently updated meetings first.
+type AdminMeetingList struct {
+	Meetings []AdminMeeting `json:"meetings"`
+	// Limit is the limit applied (the query's, or AdminDefaultLimit).
+	Limit int `json:"limit"`
+}
+
+// AdminMeeting is one meeting of the ledger. Times are RFC 3339 in UTC; unknown values are left out.
+type AdminMeeting struct {
+	AccountID string `json:"account_id"`
+	MeetingID string `json:"meeting_id"`
+	// UUID is the current (or last) instance; a recurring meeting gets a new one per occurrence.
+	UUID      string `json:"uuid,omitempty"`
+	Topic     string `json:"topic,omitempty"`
+	HostID    string `json:"host_id,omitempty"`
+	HostEmail string `json:"host_email,omitempty"`
+	// Status is scheduled, started, ended or deleted.
+	Status string `json:"status"`
+	// StartTime is the scheduled start (absent for instant meetings).
+	StartTime      *time.Time        `json:"start_time,omitempty"`
+	StartedAt      *time.Time        `json:"started_at,omitempty"`
+	EndedAt        *time.Time        `json:"ended_at,omitempty"`
+	TrackingFields map[string]string `json:"tracking_fields,omitempty"`
+	// Grants counts the meeting's participants (all its instances) by grant state.
+	Grants AdminGrantCounts `json:"grants"`
+}
+
+// AdminGrantCounts counts participants by grant state.
+type AdminGrantCounts struct {
+	Total     int `json:"total"`
+	Pending   int `json:"pending"`
+	Granted   int `json:"granted"`
+	Confirmed int `json:"confirmed"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
+}
+
+// AdminMeetingDetail is the body of GET /v1/meetings/{meetingId}.
+type AdminMeetingDetail struct {
+	Meeting AdminMeeting `json:"meeting"`
+	// Granters says what each granter did to prepare the meeting (agent session, permission
+	// settings), including why it could not.
+	Granters []AdminGranterState `json:"granters"`
+	// Participants are every participant of every instance, in join order.
+	Participants []AdminParticipant `json:"participants"`
+}
+
+// AdminGranterState is what one granter did for a meeting.
+type AdminGranterState struct {
+	Granter string `json:"granter"`
+	// State is prepared, prepare_failed, finished or finish_failed.
+	State string `json:"state"`
+	// Detail explains the state, e.g. which settings the account admin has locked.
+	Detail string     `json:"detail,omitempty"`
+	At     *time.Time `json:"at,omitempty"`
+}
+
+// AdminParticipant is one participant of one meeting instance and their grant: whether they got
+// co-host (or its abilities), through which granter, how fast, and if not, why.
+type AdminParticipant struct {
+	MeetingUUID string `json:"meeting_uuid"`
+	// Key is Zoom's participant_uuid, or the per-meeting user_id where there is none.
+	Key    string `json:"key"`
+	UserID string `json:"user_id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Email  string `json:"email,omitempty"`
+	// SignedIn is true when Zoom identified the participant as a Zoom user.
+	SignedIn bool       `json:"signed_in"`
+	JoinedAt *time.Time `json:"joined_at,omitempty"`
+	LeftAt   *time.Time `json:"left_at,omitempty"`
+	// Present is true while the last join is after the last leave.
+	Present bool `json:"present"`
+	// State is pending, granted, confirmed, skipped or failed.
+	State   string `json:"state"`
+	Granter string `json:"granter,omitempty"`
+	// Reason says why a grant was skipped or failed (a stable code such as phone_only, or the
+	// granter's error).
+	Reason string `json:"reason,omitempty"`
+	// Summary answers "did this participant get co-host, and if not, why" in one sentence.
+	Summary string `json:"summary"`
+	// JoinSeenAt is when cohostd received the join webhook: the start of the time-to-co-host clock.
+	JoinSeenAt  *time.Time `json:"join_seen_at,omitempty"`
+	GrantedAt   *time.Time `json:"granted_at,omitempty"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	// TimeToGrantMS is granted_at - join_seen_at; TimeToConfirmMS is confirmed_at - join_seen_at.
+	TimeToGrantMS   *int64 `json:"time_to_grant_ms,omitempty"`
+	TimeToConfirmMS *int64 `json:"time_to_confirm_ms,omitempty"`
+	Attempts        int    `json:"attempts"`
+}

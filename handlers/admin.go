@@ -1,0 +1,464 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cohost-dev/cohost/api"
+	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/store"
+)
+
+// AdminStore is the part of the store the admin API reads. Lookups of a
+// missing meeting return an error wrapping store.ErrNotFound; errors wrapping
+// store.ErrUnavailable answer 503.
+type AdminStore interface {
+	ListMeetings(ctx context.Context, limit int) ([]grant.Meeting, error)
+	FindMeeting(ctx context.Context, meetingID string) (grant.Meeting, error)
+	ListParticipants(ctx context.Context, accountID, meetingID string) ([]grant.Participant, error)
+	GranterStates(ctx context.Context, accountID, meetingID string) ([]store.GranterState, error)
+}
+
+// maxBearerTokenLen bounds the work spent on a token: real admin tokens are a
+// few hundred bytes.
+const maxBearerTokenLen = 4096
+
+// minAdminSecretLen is the key length below which NewAdmin warns: HS256 keys
+// shorter than the hash output (32 bytes) can be brute-forced offline from
+// any one token.
+const minAdminSecretLen = 32
+
+// Admin serves the admin API: the grant ledger, read-only, behind a bearer
+// JWT (HS256, COHOST_ADMIN_SECRET).
+//
+//	GET /v1/meetings?limit=N        recent meetings with grant counts
+//	GET /v1/meetings/{meetingId}    a meeting, its granters and every participant's grant
+//
+// With no secret the API is off and every /v1 route answers 404
+// admin_api_disabled.
+type Admin struct {
+	store  AdminStore
+	secret []byte
+	logger *slog.Logger
+	parser *jwt.Parser
+}
+
+// NewAdmin returns the admin API over st. An empty secret turns the API off.
+func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Admin{
+		store:  st,
+		secret: append([]byte(nil), secret...),
+		logger: logger,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithAudience(api.AdminJWTAudience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(api.AdminJWTLeeway),
+		),
+	}
+	if len(secret) > 0 && len(secret) < minAdminSecretLen {
+		logger.Warn("COHOST_ADMIN_SECRET is shorter than 32 bytes; use a long random value (e.g. openssl rand -base64 48)")
+	}
+	return a
+}
+
+// Enabled reports whether the admin API answers (a secret is configured).
+func (a *Admin) Enabled() bool { return len(a.secret) > 0 }
+
+// Mount adds the /v1 routes to r (handlers.Deps.Mount).
+func (a *Admin) Mount(r chi.Router) {
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(noStore)
+		if !a.Enabled() {
+			r.HandleFunc("/*", func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, http.StatusNotFound, api.AdminErrDisabled, "set COHOST_ADMIN_SECRET to enable the admin API")
+			})
+			return
+		}
+		r.Use(a.authenticate)
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, api.AdminErrNotFound,
+				"no such admin route; the admin API serves GET /v1/meetings and GET /v1/meetings/{meetingId}")
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET")
+			writeError(w, http.StatusMethodNotAllowed, api.AdminErrMethodNotAllowed, "the admin API is read-only; use GET")
+		})
+		r.Get("/meetings", a.listMeetings)
+		r.Get("/meetings/{meetingId}", a.getMeeting)
+	})
+}
+
+// noStore keeps the ledger (names, emails) out of shared caches.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate lets a request through only with a valid admin JWT. A
+// rejection says what is wrong with the token but never repeats it.
+func (a *Admin) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, problem := a.verifyBearer(r.Header.Values("Authorization"))
+		if problem != "" {
+			challenge := `Bearer realm="cohost-admin"`
+			if len(r.Header.Values("Authorization")) > 0 {
+				// RFC 6750 section 3: no error code when the request carried no credentials.
+				challenge += `, error="invalid_token"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
+			writeError(w, http.StatusUnauthorized, api.AdminErrUnauthorized, problem)
+			return
+		}
+		a.logger.InfoContext(r.Context(), "admin request", "subject", claims.Subject, "method", r.Method, "path", r.URL.Path)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// verifyBearer checks the Authorization header values and returns the
+// token's claims, or a description of the problem for the 401's detail.
+func (a *Admin) verifyBearer(values []string) (*jwt.RegisteredClaims, string) {
+	switch len(values) {
+	case 0:
+		return nil, "missing Authorization header; send Authorization: Bearer <JWT> (mint one with cohostd admin-token)"
+	case 1:
+	default:
+		return nil, "send exactly one Authorization header"
+	}
+	scheme, raw, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return nil, "the Authorization header must use the Bearer scheme: Authorization: Bearer <JWT>"
+	}
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return nil, "the Bearer token is empty"
+	case len(raw) > maxBearerTokenLen:
+		return nil, fmt.Sprintf("the Bearer token is longer than %d bytes", maxBearerTokenLen)
+	}
+	claims := &jwt.RegisteredClaims{}
+	tok, err := a.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return a.secret, nil })
+	if err != nil {
+		return nil, tokenProblem(tok, claims, err)
+	}
+	if claims.IssuedAt == nil {
+		return nil, "the token has no iat claim; it is needed to bound the token's lifetime"
+	}
+	if claims.ExpiresAt.Sub(claims.IssuedAt.Time) > api.AdminJWTMaxLifetime {
+		return nil, "the token lives longer than 24h (exp - iat); mint one with a shorter lifetime"
+	}
+	return claims, ""
+}
+
+// tokenProblem turns a golang-jwt error into a detail for the operator. The
+// order matters where jwt reports several problems at once: a token that is
+// both expired and for another audience is reported as expired.
+func tokenProblem(tok *jwt.Token, claims *jwt.RegisteredClaims, err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "the token is not a well-formed JWT (three base64url parts separated by dots, JSON header and claims)"
+	case tok != nil && (tok.Method == nil || tok.Method.Alg() != jwt.SigningMethodHS256.Alg()),
+		errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "the token must be signed with HS256"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "the token's signature does not verify with COHOST_ADMIN_SECRET"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "the token has expired; mint a new one"
+	case claims.ExpiresAt == nil:
+		return "the token has no exp claim; admin tokens must expire"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience), len(claims.Audience) == 0:
+		return `the token's audience (aud) must include "` + api.AdminJWTAudience + `"`
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the token is not valid yet (nbf or iat is in the future); check the clocks"
+	}
+	return "the token is invalid"
+}
+
+// MintAdminToken returns an admin API token (HS256 with secret, aud
+// cohost-admin, iat now, exp now+ttl, sub subject, a random jti). ttl must be
+// positive and at most 24h, the longest lifetime the admin API accepts.
+func MintAdminToken(secret []byte, ttl time.Duration, subject string) (string, error) {
+	if len(secret) == 0 {
+		return "", errors.New("admin token: COHOST_ADMIN_SECRET is empty")
+	}
+	if ttl <= 0 || ttl > api.AdminJWTMaxLifetime {
+		return "", fmt.Errorf("admin token: lifetime %s must be above 0 and at most %s", ttl, api.AdminJWTMaxLifetime)
+	}
+	now := time.Now()
+	claims := jwt.RegisteredClaims{
+		Issuer:    "cohostd",
+		Subject:   subject,
+		Audience:  jwt.ClaimStrings{api.AdminJWTAudience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		ID:        grant.NewID(),
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return s, nil
+}
+
+func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
+	limit := api.AdminDefaultLimit
+	if q := r.URL.Query(); q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > api.AdminMaxLimit {
+			writeError(w, http.StatusBadRequest, api.AdminErrInvalidLimit,
+				fmt.Sprintf("limit must be an integer from 1 to %d (default %d)", api.AdminMaxLimit, api.AdminDefaultLimit))
+			return
+		}
+		limit = n
+	}
+	ctx := r.Context()
+	meetings, err := a.store.ListMeetings(ctx, limit)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	out := api.AdminMeetingList{Meetings: make([]api.AdminMeeting, 0, len(meetings)), Limit: limit}
+	for _, m := range meetings {
+		// One query per meeting, bounded by limit: the store has no
+		// per-meeting aggregate, and the admin API is not a hot path.
+		ps, err := a.store.ListParticipants(ctx, m.AccountID, m.ID)
+		if err != nil {
+			a.storeError(w, r, err)
+			return
+		}
+		out.Meetings = append(out.Meetings, adminMeeting(m, ps))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "meetingId")
+	if !isMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
+			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+		return
+	}
+	ctx := r.Context()
+	m, err := a.store.FindMeeting(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.AdminErrMeetingNotFound, "the ledger has no meeting "+id+
+			"; cohost records a meeting when a webhook about it arrives (meeting.created, meeting.started or a participant event)"+
+			" - check the id and that the Zoom app's event subscription covers the meeting's account")
+		return
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	ps, err := a.store.ListParticipants(ctx, m.AccountID, m.ID)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	gs, err := a.store.GranterStates(ctx, m.AccountID, m.ID)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	out := api.AdminMeetingDetail{
+		Meeting:      adminMeeting(m, ps),
+		Granters:     make([]api.AdminGranterState, 0, len(gs)),
+		Participants: make([]api.AdminParticipant, 0, len(ps)),
+	}
+	for _, g := range gs {
+		out.Granters = append(out.Granters, api.AdminGranterState{Granter: g.Granter, State: g.State, Detail: g.Detail, At: timePtr(g.At)})
+	}
+	for _, p := range ps {
+		out.Participants = append(out.Participants, adminParticipant(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// storeError answers a failed ledger read: 503 when the database is out of
+// reach (retry), else 500. The cause goes to the log only.
+func (a *Admin) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	a.logger.ErrorContext(r.Context(), "admin API: ledger read failed", "path", r.URL.Path, "error", err.Error())
+	if errors.Is(err, store.ErrUnavailable) {
+		writeError(w, http.StatusServiceUnavailable, api.AdminErrUnavailable, "the database cannot be reached; retry shortly")
+		return
+	}
+	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the grant ledger could not be read; cohostd's log has the cause")
+}
+
+// isMeetingID reports whether s looks like a Zoom meeting id: digits only.
+func isMeetingID(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func adminMeeting(m grant.Meeting, ps []grant.Participant) api.AdminMeeting {
+	out := api.AdminMeeting{
+		AccountID: m.AccountID,
+		MeetingID: m.ID,
+		UUID:      m.UUID,
+		Topic:     m.Topic,
+		HostID:    m.HostID,
+		HostEmail: m.HostEmail,
+		Status:    string(m.Status),
+		StartTime: timePtr(m.StartTime),
+		StartedAt: timePtr(m.StartedAt),
+		EndedAt:   timePtr(m.EndedAt),
+	}
+	if len(m.TrackingFields) > 0 {
+		out.TrackingFields = m.TrackingFields
+	}
+	for _, p := range ps {
+		out.Grants.Total++
+		switch p.State {
+		case grant.StatePending:
+			out.Grants.Pending++
+		case grant.StateGranted:
+			out.Grants.Granted++
+		case grant.StateConfirmed:
+			out.Grants.Confirmed++
+		case grant.StateSkipped:
+			out.Grants.Skipped++
+		case grant.StateFailed:
+			out.Grants.Failed++
+		}
+	}
+	return out
+}
+
+func adminParticipant(p grant.Participant) api.AdminParticipant {
+	return api.AdminParticipant{
+		MeetingUUID:     p.MeetingUUID,
+		Key:             p.Key,
+		UserID:          p.UserID,
+		Name:            p.Name,
+		Email:           p.Email,
+		SignedIn:        p.SignedIn(),
+		JoinedAt:        timePtr(p.JoinedAt),
+		LeftAt:          timePtr(p.LeftAt),
+		Present:         p.Present(),
+		State:           string(p.State),
+		Granter:         p.Granter,
+		Reason:          p.Reason,
+		Summary:         grantSummary(p),
+		JoinSeenAt:      timePtr(p.JoinSeenAt),
+		GrantedAt:       timePtr(p.GrantedAt),
+		ConfirmedAt:     timePtr(p.ConfirmedAt),
+		TimeToGrantMS:   sinceJoinMS(p.JoinSeenAt, p.GrantedAt),
+		TimeToConfirmMS: sinceJoinMS(p.JoinSeenAt, p.ConfirmedAt),
+		Attempts:        p.Attempts,
+	}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// sinceJoinMS is t - seen in milliseconds, nil when either is unknown.
+func sinceJoinMS(seen, t time.Time) *int64 {
+	if seen.IsZero() || t.IsZero() {
+		return nil
+	}
+	ms := t.Sub(seen).Milliseconds()
+	return &ms
+}
+
+// reasonText explains the reason codes of package grant; any other reason is
+// a granter's own message and is shown as it is.
+func reasonText(reason string) string {
+	switch reason {
+	case grant.ReasonHost:
+		return "they are the meeting's host"
+	case grant.ReasonAgent:
+		return "they are the co-host agent itself"
+	case grant.ReasonPhoneOnly:
+		return "they joined by phone only, without a Zoom client that can hold a role"
+	case grant.ReasonMeetingOutOfScope:
+		return "the meeting is out of the scope of COHOST_POLICY_FILE"
+	case grant.ReasonParticipantOutOfScope:
+		return "the participant is out of the scope of COHOST_POLICY_FILE (e.g. their email domain)"
+	case grant.ReasonNotSignedIn:
+		return "they were not signed in to Zoom, and the policy or the granter needs a signed-in user"
+	case grant.ReasonLeft:
+		return "they left before the grant was made"
+	case grant.ReasonMeetingEnded:
+		return "the meeting ended before the grant was made"
+	case grant.ReasonNotVisible:
+		return "the co-host agent did not see them in the meeting within the retry window"
+	case grant.ReasonNotEligible:
+		return "they are not a signed-in licensed user of the host's account, which alternative hosts must be"
+	case grant.ReasonAlternativeHostsLimit:
+		return "Zoom's limit of 100 meeting updates a day was reached"
+	case grant.ReasonAgentRejected:
+		return "the co-host agent refused to make them co-host"
+	case grant.ReasonZoomRejected:
+		return "Zoom refused the change"
+	case grant.ReasonNoGranter:
+		return "no granter in COHOST_GRANTERS could grant them"
+	case "":
+		return "no reason recorded"
+	}
+	return reason
+}
+
+// grantSummary answers "did this participant get co-host, and if not, why".
+func grantSummary(p grant.Participant) string {
+	via := ""
+	if p.Granter != "" {
+		via = " via " + p.Granter
+	}
+	why := reasonText(p.Reason)
+	switch p.State {
+	case grant.StateConfirmed:
+		s := "co-host: Zoom confirmed the role change" + via
+		if ms := sinceJoinMS(p.JoinSeenAt, p.ConfirmedAt); ms != nil {
+			s += fmt.Sprintf(", %d ms after cohost saw the join", *ms)
+		}
+		return s
+	case grant.StateGranted:
+		switch p.Granter {
+		case "agent":
+			return "granted via agent: the co-host agent made them co-host; Zoom has not confirmed the role change yet"
+		case "permissions":
+			return "granted via permissions: they have co-host abilities through the meeting's settings, not the co-host role"
+		case "alternative-hosts":
+			return "granted via alternative-hosts: they are an alternative host and become co-host when they join signed in"
+		}
+		return "granted" + via
+	case grant.StatePending:
+		if p.Attempts > 0 {
+			return fmt.Sprintf("pending: not granted yet after %d attempts", p.Attempts)
+		}
+		return "pending: not granted yet"
+	case grant.StateSkipped:
+		return "not co-host (skipped): " + why
+	case grant.StateFailed:
+		return fmt.Sprintf("not co-host (failed%s after %d attempts): %s", via, p.Attempts, why)
+	}
+	return string(p.State)
+}
