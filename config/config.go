@@ -69,6 +69,8 @@ type Config struct {
 	// whose worker died (kill -9, lost node) to another worker.
 	JobTimeout     time.Duration
 	JobRescueAfter time.Duration
+	// GrantGiveUpAfter bounds how long a grant is retried after the join.
+	GrantGiveUpAfter time.Duration
 }
 
 // Error is a configuration problem with the variable it concerns.
@@ -123,6 +125,7 @@ func Load(env Env) (*Config, error) {
 	c.ShutdownTimeout = r.duration("COHOST_SHUTDOWN_TIMEOUT", 25*time.Second)
 	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 30*time.Second)
 	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 60*time.Second)
+	c.GrantGiveUpAfter = r.duration("COHOST_GRANT_GIVE_UP_AFTER", 2*time.Minute)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -367,3 +370,17 @@ func (s Secret) LogValue() slog.Value          { return slog.StringValue(redacte
 func (s Secret) MarshalJSON() ([]byte, error)  { return []byte(`"` + redacted + `"`), nil }
 func (s Secret) MarshalText() ([]byte, error)  { return []byte(redacted), nil }
 func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
+
+// AdminSecret reads only COHOST_ADMIN_SECRET (or its _FILE), for tools that
+// need nothing else.
+func AdminSecret(env Env) (Secret, error) {
+	r := reader{env: env}
+	s := r.secret("COHOST_ADMIN_SECRET", "")
+	if r.err != nil {
+		return "", r.err
+	}
+	if s == "" {
+		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes")
+	}
+	return s, nil
+}

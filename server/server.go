@@ -15,17 +15,25 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cohost-dev/cohost/config"
 	"github.com/cohost-dev/cohost/engine"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/granters"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/metrics"
+	"github.com/cohost-dev/cohost/policy"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/webhook"
+	"github.com/cohost-dev/cohost/zoomclient"
 )
+
+// DefaultAgentDisplayName is the name the co-host agent joins meetings with
+// unless the policy file sets agent_display_name.
+const DefaultAgentDisplayName = "cohost"
 
 // Server is a running cohostd.
 type Server struct {
@@ -34,6 +42,7 @@ type Server struct {
 	Build  metrics.BuildInfo
 
 	Store    *store.Store
+	Zoom     *zoomclient.Client
 	Registry *prometheus.Registry
 	intake   *engine.Intake
 
@@ -56,17 +65,47 @@ func (s *Server) Open(ctx context.Context) error {
 	s.Registry = prometheus.NewRegistry()
 	metrics.RegisterRuntime(s.Registry)
 	m := metrics.New(s.Registry, s.Build)
+	var err error
 
+	pol := &grant.Policy{}
+	if cfg.PolicyFile != "" {
+		if pol, err = policy.Load(cfg.PolicyFile); err != nil {
+			return fmt.Errorf("COHOST_POLICY_FILE: %w", err)
+		}
+	}
+	if pol.AgentDisplayName == "" {
+		pol.AgentDisplayName = DefaultAgentDisplayName
+	}
+	eng := &engine.Engine{
+		Policy:      pol,
+		Metrics:     m,
+		Logger:      s.Logger,
+		LeadTime:    cfg.PrepareLeadTime,
+		GiveUpAfter: cfg.GrantGiveUpAfter,
+	}
 	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{
-		Workers: (&engine.Engine{Logger: s.Logger, Policy: &grant.Policy{}}).Register(),
-		Logger:  riverLogger(s.Logger),
-		Queue:   store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
+		Workers:     eng.Register(),
+		Logger:      riverLogger(s.Logger),
+		Queue:       store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
+		RetryPolicy: engine.RetryPolicy{},
 	})
 	if err != nil {
 		return fmt.Errorf("COHOST_DATABASE_URL: %w", err)
 	}
 	s.Store = st
 	s.Registry.MustRegister(metrics.NewQueueCollector(st.JobCounts))
+	s.Registry.MustRegister(metrics.NewLedgerCollector(st.PendingGrants, st.LiveMeetings))
+
+	zc, err := s.zoomClient(st)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	s.Zoom = zc
+	eng.Granters = s.granters(zc, pol)
+	oauth := handlers.NewOAuthInstall(zc, s.Logger)
+	eng.Deauthorize = oauth.HandleAppDeauthorized
+
 	// River ties the client's life to Start's context; the open deadline
 	// must not stop the workers later.
 	if err := st.Start(context.WithoutCancel(ctx)); err != nil {
@@ -81,6 +120,13 @@ func (s *Server) Open(ctx context.Context) error {
 		Ready:   s.ready,
 		Metrics: m,
 		Logger:  s.Logger,
+		Mount: func(r chi.Router) {
+			if cfg.AuthMode == config.AuthOAuth {
+				oauth.Mount(r)
+			}
+			// Mounted even without a secret: /v1 then answers that the admin API is off.
+			handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger).Mount(r)
+		},
 	})
 	if s.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		s.abort()
@@ -233,4 +279,65 @@ func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
 }
 func (h levelFloor) WithGroup(n string) slog.Handler {
 	return levelFloor{h.Handler.WithGroup(n), h.min}
+}
+
+// zoomClient builds the Zoom REST client for the configured auth mode, with
+// tokens shared through the store.
+func (s *Server) zoomClient(st *store.Store) (*zoomclient.Client, error) {
+	cfg := s.Config
+	zm, err := zoomclient.NewMetrics(s.Registry)
+	if err != nil {
+		return nil, err
+	}
+	zcfg := zoomclient.Config{
+		Mode:         zoomclient.ModeS2S,
+		AccountID:    cfg.AccountID,
+		ClientID:     cfg.ClientID,
+		ClientSecret: string(cfg.ClientSecret),
+		APIURL:       cfg.APIURL,
+		OAuthURL:     cfg.OAuthURL,
+		Store:        st,
+		Logger:       s.Logger.With("component", "zoomclient"),
+		Metrics:      zm,
+	}
+	if len(cfg.EncryptionKey) > 0 {
+		if zcfg.Sealer, err = zoomclient.NewSealer([]byte(cfg.EncryptionKey)); err != nil {
+			return nil, fmt.Errorf("COHOST_ENCRYPTION_KEY: %w", err)
+		}
+	}
+	if cfg.AuthMode == config.AuthOAuth {
+		zcfg.Mode = zoomclient.ModeOAuth
+		zcfg.RedirectURL = cfg.PublicURL + "/oauth/callback"
+	}
+	zc, err := zoomclient.New(zcfg)
+	if err != nil {
+		return nil, fmt.Errorf("zoom client: %w", err)
+	}
+	return zc, nil
+}
+
+// granters builds the granters COHOST_GRANTERS names, in its order.
+func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) []grant.Granter {
+	cfg := s.Config
+	var out []grant.Granter
+	for _, name := range cfg.Granters {
+		switch name {
+		case config.GranterAgent:
+			out = append(out, &granters.Agent{
+				BaseURL:     cfg.AgentURL,
+				Secret:      []byte(cfg.AgentSecret),
+				SDKKey:      cfg.SDKKey,
+				SDKSecret:   string(cfg.SDKSecret),
+				DisplayName: pol.AgentDisplayName,
+				Zoom:        zc,
+				HTTP:        &http.Client{Timeout: 10 * time.Second},
+				Logger:      s.Logger.With("component", "agent"),
+			})
+		case config.GranterPermissions:
+			out = append(out, granters.NewPermissions(zc, s.Store, s.Logger.With("component", "permissions")))
+		case config.GranterAlternativeHosts:
+			out = append(out, granters.NewAlternativeHosts(zc, s.Store, s.Logger.With("component", "alternative-hosts")))
+		}
+	}
+	return out
 }

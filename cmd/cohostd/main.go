@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/config"
+	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/server"
 )
@@ -39,14 +41,16 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return serve(env, stderr)
+	case "admin-token":
+		return adminToken(args[1:], env, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cohostd %s (commit %s)\n", version, commit)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: cohostd [serve|version]\n\nConfiguration comes from the environment; see README.md.")
+		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|version]\n\nConfiguration comes from the environment; see README.md.")
 		return 0
 	}
-	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve or version)\n", cmd)
+	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token or version)\n", cmd)
 	return 2
 }
 
@@ -80,5 +84,29 @@ func serve(env config.Env, stderr io.Writer) int {
 		logger.Error("unclean stop", "error", err.Error())
 		return 1
 	}
+	return 0
+}
+
+// adminToken prints a bearer token for the admin API, signed with
+// COHOST_ADMIN_SECRET (or COHOST_ADMIN_SECRET_FILE).
+func adminToken(args []string, env config.Env, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("admin-token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid (at most 24h)")
+	subject := fs.String("subject", "operator", "who the token is for (logged with each request)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	secret, err := config.AdminSecret(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "cohostd: %v\n", err)
+		return 2
+	}
+	token, err := handlers.MintAdminToken([]byte(secret), *ttl, *subject)
+	if err != nil {
+		fmt.Fprintf(stderr, "cohostd: %v\n", err)
+		return 2
+	}
+	fmt.Fprintln(stdout, token)
 	return 0
 }

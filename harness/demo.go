@@ -1,0 +1,297 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/zoomsim"
+)
+
+// DemoOptions shape the demo meeting.
+type DemoOptions struct {
+	// Granters is COHOST_GRANTERS ("agent" or "permissions", or a list).
+	Granters string
+	// People is how many join, the host and one phone-only caller included.
+	People int
+	// SignedIn is how many joiners are signed-in users of the account.
+	SignedIn int
+	// Over is the time over which the joins arrive.
+	Over time.Duration
+	// Progress receives live progress; Live rewrites one line (a terminal).
+	Progress io.Writer
+	Live     bool
+	// Logs receives cohostd's JSON logs; nil discards them.
+	Logs io.Writer
+}
+
+// DemoRow is one participant in the demo's summary.
+type DemoRow struct {
+	Name, Kind, State, Granter, Reason string
+	TimeToCoHost                       time.Duration // 0 when not confirmed/granted
+}
+
+// DemoSummary is what the demo measured.
+type DemoSummary struct {
+	Granters string
+	Rows     []DemoRow
+	// Eligible counts joiners who should end with co-host (or its abilities);
+	// Served counts those who did.
+	Eligible, Served int
+	// Meeting granter notes (permissions applied, settings restored).
+	Notes []string
+}
+
+// OK reports whether every eligible joiner was served.
+func (s *DemoSummary) OK() bool { return s.Eligible > 0 && s.Served == s.Eligible }
+
+// RunDemo runs one meeting end to end against the simulator and returns its summary.
+func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
+	if o.Granters == "" {
+		o.Granters = "agent"
+	}
+	if o.People < 3 {
+		o.People = 25
+	}
+	if o.SignedIn == 0 {
+		o.SignedIn = 5
+	}
+	if o.Over == 0 {
+		o.Over = 3 * time.Second
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	confirming := strings.Contains(o.Granters, "agent")
+	h, err := Start(ctx, Options{Granters: o.Granters, Logs: o.Logs, Sim: func(c *zoomsim.Config) {
+		c.Agent.JoinDelay = 150 * time.Millisecond
+		c.Agent.VisibilityDelay = 50 * time.Millisecond
+		c.Agent.RoleChangedDelay = 20 * time.Millisecond
+	}})
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close(ctx)
+	sim := h.Sim.Sim
+	fmt.Fprintf(o.Progress, "cohostd on http://%s (SQLite, granters: %s); Zoom simulator on %s\n", h.Cohost.Addr(), o.Granters, h.Sim.URL)
+
+	before, _ := sim.UserSettings(h.Host.ID)
+	m, err := sim.CreateMeeting(zoomsim.MeetingSpec{HostID: h.Host.ID, Topic: "cohost demo all-hands", StartTime: time.Now().Add(90 * time.Second)})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Progress, "meeting %d created by %s; starting it\n", m.ID, h.Host.Email)
+	if _, err := sim.StartMeeting(m.ID); err != nil {
+		return nil, err
+	}
+
+	// The crowd: the host, one phone-only caller, signed-in members, guests.
+	specs := []zoomsim.JoinSpec{{ZoomUserID: h.Host.ID}, {PhoneNumber: "+1 555 0100"}}
+	kinds := map[string]string{}
+	for i := range min(o.SignedIn, o.People-2) {
+		u, err := sim.CreateUser(h.AccountID, zoomsim.UserSpec{Email: fmt.Sprintf("member%d@example.com", i+1),
+			FirstName: "Member", LastName: strconv.Itoa(i + 1), Type: 2})
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, zoomsim.JoinSpec{ZoomUserID: u.ID})
+	}
+	for i := len(specs); i < o.People; i++ {
+		specs = append(specs, zoomsim.JoinSpec{Name: fmt.Sprintf("Guest %d", i-o.SignedIn-1)})
+	}
+	rand.Shuffle(len(specs)-1, func(i, j int) { specs[i+1], specs[j+1] = specs[j+1], specs[i+1] }) // host first
+	start := time.Now()
+	joinErr := make(chan error, 1)
+	go func() {
+		gap := o.Over / time.Duration(len(specs))
+		for i, s := range specs {
+			p, err := sim.Join(m.ID, s)
+			if err != nil {
+				joinErr <- err
+				return
+			}
+			switch {
+			case i == 0:
+				kinds[p.Key()] = "host"
+			case s.PhoneNumber != "":
+				kinds[p.Key()] = "phone-only"
+			case s.ZoomUserID != "":
+				kinds[p.Key()] = "signed in"
+			default:
+				kinds[p.Key()] = "guest"
+			}
+			time.Sleep(gap)
+		}
+		joinErr <- nil
+	}()
+
+	meetingID := strconv.FormatInt(m.ID, 10)
+	var ps []grant.Participant
+	deadline := time.Now().Add(90 * time.Second)
+	joinsDone := false
+	lastPrint := time.Time{}
+	for {
+		if !joinsDone {
+			select {
+			case err := <-joinErr:
+				if err != nil {
+					return nil, err
+				}
+				joinsDone = true
+			default:
+			}
+		}
+		ps, err = h.Cohost.Store.ListParticipants(ctx, h.AccountID, meetingID)
+		if err != nil {
+			return nil, err
+		}
+		done := joinsDone && len(ps) >= len(specs) // the agent itself shows up as a participant too
+		var granted, confirmed, skipped, failed int
+		for _, p := range ps {
+			switch p.State {
+			case grant.StateGranted:
+				granted++
+			case grant.StateConfirmed:
+				confirmed++
+			case grant.StateSkipped:
+				skipped++
+			case grant.StateFailed:
+				failed++
+			}
+			if !p.State.Final() && !(p.State == grant.StateGranted && !confirming) {
+				done = false
+			}
+		}
+		every := time.Second
+		if o.Live {
+			every = 100 * time.Millisecond
+		}
+		if time.Since(lastPrint) > every || done {
+			line := fmt.Sprintf("%5.1fs  joined %2d/%d  granted %2d  confirmed co-host %2d  skipped %d  failed %d",
+				time.Since(start).Seconds(), len(ps), len(specs), granted+confirmed, confirmed, skipped, failed)
+			if o.Live {
+				fmt.Fprintf(o.Progress, "\r%s", line)
+			} else {
+				fmt.Fprintln(o.Progress, line)
+			}
+			lastPrint = time.Now()
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(o.Progress, "\ntimed out waiting for every grant to settle")
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if o.Live {
+		fmt.Fprintln(o.Progress)
+	}
+
+	sum := &DemoSummary{Granters: o.Granters}
+	for _, p := range ps {
+		row := DemoRow{Name: p.Name, Kind: kinds[p.Key], State: string(p.State), Granter: p.Granter, Reason: p.Reason}
+		switch {
+		case p.State == grant.StateConfirmed && !p.ConfirmedAt.IsZero():
+			row.TimeToCoHost = p.ConfirmedAt.Sub(p.JoinedAt)
+		case p.State == grant.StateGranted && !p.GrantedAt.IsZero():
+			row.TimeToCoHost = p.GrantedAt.Sub(p.JoinSeenAt)
+		}
+		if p.Reason == grant.ReasonAgent {
+			row.Kind = "cohost agent"
+		}
+		if row.Kind == "" {
+			row.Kind = "guest"
+		}
+		if row.Kind != "host" && row.Kind != "phone-only" && row.Kind != "cohost agent" {
+			sum.Eligible++
+			if p.State == grant.StateConfirmed || (!confirming && p.State == grant.StateGranted) {
+				sum.Served++
+			}
+		}
+		sum.Rows = append(sum.Rows, row)
+	}
+	sort.SliceStable(sum.Rows, func(i, j int) bool { return sum.Rows[i].Kind < sum.Rows[j].Kind })
+
+	states, _ := h.Cohost.Store.GranterStates(ctx, h.AccountID, meetingID)
+	for _, s := range states {
+		note := "meeting " + s.State + " by " + s.Granter
+		if s.Detail != "" {
+			note += ": " + s.Detail
+		}
+		sum.Notes = append(sum.Notes, note)
+	}
+	fmt.Fprintln(o.Progress, "ending the meeting")
+	if err := sim.EndMeeting(m.ID); err != nil {
+		return nil, err
+	}
+	// Wait for cohostd to undo its preparation (agent leaves, settings restored).
+	endBy := time.Now().Add(30 * time.Second)
+	for time.Now().Before(endBy) {
+		states, _ = h.Cohost.Store.GranterStates(ctx, h.AccountID, meetingID)
+		finished := len(states) > 0
+		for _, s := range states {
+			finished = finished && strings.HasPrefix(s.State, "finish")
+		}
+		if finished {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, s := range states {
+		sum.Notes = append(sum.Notes, "after the meeting: "+s.Granter+" "+s.State)
+	}
+	if strings.Contains(o.Granters, "permissions") {
+		after, _ := sim.UserSettings(h.Host.ID)
+		if fmt.Sprint(before) == fmt.Sprint(after) {
+			sum.Notes = append(sum.Notes, "host settings restored to what they were before the meeting")
+		} else {
+			sum.Notes = append(sum.Notes, "host settings differ from before the meeting")
+		}
+	}
+	return sum, nil
+}
+
+// Table renders the summary for a terminal.
+func (s *DemoSummary) Table(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARTICIPANT\tKIND\tSTATE\tGRANTER\tREASON\tTIME TO CO-HOST")
+	var times []time.Duration
+	for _, r := range s.Rows {
+		ttc := "-"
+		if r.TimeToCoHost > 0 {
+			ttc = r.TimeToCoHost.Round(time.Millisecond).String()
+			times = append(times, r.TimeToCoHost)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, r.State, dash(r.Granter), dash(r.Reason), ttc)
+	}
+	_ = tw.Flush()
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	fmt.Fprintf(w, "\n%d of %d eligible joiners served", s.Served, s.Eligible)
+	if len(times) > 0 {
+		fmt.Fprintf(w, "; time to co-host p50 %s, max %s", times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
+	for _, n := range s.Notes {
+		fmt.Fprintln(w, "- "+n)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
