@@ -1,0 +1,37 @@
+# cohost — the two commands of the README, and the pieces CI runs.
+#   make demo   run cohostd with the embedded SQLite store against the Zoom simulator
+#   make test   run the whole test suite (needs PostgreSQL; see README)
+
+COHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+export COHOST_TEST_DATABASE_URL
+
+FUZZ_TIME ?= 5s
+
+.PHONY: test test-go test-deploy fuzz vet staticcheck demo bench build
+
+test: test-go test-deploy
+
+test-go:
+	go test -race -count=1 ./...
+
+test-deploy:
+	@if [ -f deploy/test.sh ]; then bash deploy/test.sh; fi
+
+# Each fuzz target for FUZZ_TIME beyond its seed corpus (the seeds already run in test-go).
+fuzz:
+	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZ_TIME) ./webhook
+	go test -run='^$$' -fuzz='^FuzzDecodeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzWebhookHandler$$' -fuzztime=$(FUZZ_TIME) ./handlers
+
+vet:
+	go vet ./...
+
+staticcheck:
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+build:
+	CGO_ENABLED=0 go build -trimpath -o bin/cohostd ./cmd/cohostd
+	CGO_ENABLED=0 go build -trimpath -o bin/zoomsim ./cmd/zoomsim
+
+bench:
+	go run ./cmd/cohostbench ingest -postgres "$(COHOST_TEST_DATABASE_URL)"
