@@ -146,7 +146,7 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting) (bool, error) 
 	zc := a.Zoom.Account(m.AccountID)
 	zm, _, err := zc.Meetings.Get(ctx, meetingID)
 	if err != nil {
-		return false, zoomError("get meeting", err)
+		return false, zoomFailure("get meeting", err)
 	}
 	hostID := zm.HostID
 	if hostID == "" {
@@ -154,7 +154,7 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting) (bool, error) 
 	}
 	zak, _, err := zc.Users.ZAK(ctx, hostID)
 	if err != nil {
-		return false, zoomError("get the host's ZAK", err)
+		return false, zoomFailure("get the host's ZAK", err)
 	}
 	sig, err := MeetingSDKSignature(a.SDKKey, a.SDKSecret, meetingID, time.Now())
 	if err != nil {

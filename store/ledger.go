@@ -289,6 +289,8 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 			`DELETE FROM host_settings WHERE account_id = $1`,
 			`DELETE FROM meetings WHERE account_id = $1`,
 			`DELETE FROM webhook_events WHERE account_id = $1`,
+			`DELETE FROM meeting_updates WHERE account_id = $1`,
+			`DELETE FROM alternative_host_queue WHERE account_id = $1`,
 		} {
 			if _, err := tx.t.exec(ctx, q, accountID); err != nil {
 				return fmt.Errorf("store: delete account: %w", err)
