@@ -741,4 +741,3 @@ func meetingNumber(id string) (int64, error) {
 func storeFailure(err error) error {
 	return &grant.Error{Code: grant.EUNAVAILABLE, Message: "database", Err: err}
 }
-
