@@ -7,6 +7,9 @@ export COHOST_TEST_DATABASE_URL
 
 FUZZ_TIME ?= 5s
 
+# The benchmarks empty this database on each run: never point it at real data.
+COHOST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cohost_bench?sslmode=disable
+
 .PHONY: test test-go test-deploy fuzz vet staticcheck demo bench build
 
 test: test-go test-deploy
@@ -34,4 +37,6 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/zoomsim ./cmd/zoomsim
 
 bench:
-	go run ./cmd/cohostbench ingest -postgres "$(COHOST_TEST_DATABASE_URL)"
+	go run ./cmd/cohostbench ingest -postgres "$(COHOST_BENCH_DATABASE_URL)"
+	go run ./cmd/cohostbench latency -postgres "$(COHOST_BENCH_DATABASE_URL)"
+	go run ./cmd/cohostbench storm -postgres "$(COHOST_BENCH_DATABASE_URL)"

@@ -8,8 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/cohost-dev/cohost/config"
@@ -34,12 +39,18 @@ type Options struct {
 	Logs io.Writer
 	// LogLevel for cohostd; default info.
 	LogLevel slog.Level
+	// Replicas runs several cohostd on the same database (PostgreSQL only)
+	// behind a round-robin webhook proxy, as a Kubernetes Service would.
+	Replicas int
 }
 
 // Harness is a running simulator and cohostd.
 type Harness struct {
-	Sim       *zoomsim.Server
+	Sim *zoomsim.Server
+	// Cohost is the first replica; Cohosts all of them.
 	Cohost    *server.Server
+	Cohosts   []*server.Server
+	proxy     *http.Server
 	AccountID string
 	Host      zoomsim.User
 	tmpDir    string
@@ -95,22 +106,63 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: o.LogLevel})).With("service", "cohostd")
-	h.Cohost = server.New(cfg, logger, metrics.BuildInfo{Version: "harness"})
-	if err := h.Cohost.Open(ctx); err != nil {
-		h.Close(ctx)
-		return nil, err
+	if o.Replicas < 1 {
+		o.Replicas = 1
 	}
-	sim.Sim.SetWebhook("http://"+h.Cohost.Addr()+"/webhooks/zoom", "")
+	for i := range o.Replicas {
+		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: o.LogLevel})).
+			With("service", "cohostd", "replica", i)
+		c := server.New(cfg, logger, metrics.BuildInfo{Version: "harness"})
+		if err := c.Open(ctx); err != nil {
+			h.Close(ctx)
+			return nil, err
+		}
+		h.Cohosts = append(h.Cohosts, c)
+	}
+	h.Cohost = h.Cohosts[0]
+	target := "http://" + h.Cohost.Addr() + "/webhooks/zoom"
+	if o.Replicas > 1 {
+		addr, err := h.startProxy()
+		if err != nil {
+			h.Close(ctx)
+			return nil, err
+		}
+		target = "http://" + addr + "/webhooks/zoom"
+	}
+	sim.Sim.SetWebhook(target, "")
 	return h, nil
+}
+
+// startProxy spreads webhook deliveries over the replicas in turn.
+func (h *Harness) startProxy() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	var next atomic.Uint64
+	proxies := make([]*httputil.ReverseProxy, len(h.Cohosts))
+	for i, c := range h.Cohosts {
+		u, _ := url.Parse("http://" + c.Addr())
+		proxies[i] = httputil.NewSingleHostReverseProxy(u)
+	}
+	h.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxies[next.Add(1)%uint64(len(proxies))].ServeHTTP(w, r)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = h.proxy.Serve(ln) }()
+	return ln.Addr().String(), nil
 }
 
 // Close stops cohostd, then the simulator.
 func (h *Harness) Close(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
-	if h.Cohost != nil && h.Cohost.Store != nil {
-		_ = h.Cohost.Close(ctx)
+	if h.proxy != nil {
+		_ = h.proxy.Close()
+	}
+	for _, c := range h.Cohosts {
+		if c.Store != nil {
+			_ = c.Close(ctx)
+		}
 	}
 	if h.Sim != nil {
 		_ = h.Sim.Close(ctx)

@@ -1,10 +1,23 @@
 // Command cohostbench measures cohostd and prints a Markdown report.
 //
-//	cohostbench ingest [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL]
+//	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers]
+//	cohostbench latency [-joins 100] [-over 10s] [-postgres URL]
+//	cohostbench storm   [-joins 1000] [-over 10s] [-agent-rate 0] [-postgres URL] [-out DIR]
 //
 // ingest: durably accepted webhook events per second and ack latency on
 // loopback, for SQLite and PostgreSQL, beside a baseline handler in the same
 // run that verifies and answers without storing.
+//
+// latency: time to co-host on an idle system (joins spaced out): webhook
+// received → the agent's 200, and → Zoom's confirmation, for both engines.
+//
+// storm: many joins in a short time; time until the last joiner is confirmed,
+// beside the ideal drain time the arrival rate and the agent's rate limit
+// allow; SQLite, PostgreSQL with 1 and with 3 replicas. Writes report.md and
+// storm.svg (joins and grants over time) to -out.
+//
+// PostgreSQL is measured when -postgres (default $COHOST_BENCH_DATABASE_URL)
+// names a database; each run empties it first (River's and cohost's tables).
 package main
 
 import (
@@ -14,7 +27,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cohost-dev/cohost/bench"
 )
@@ -28,13 +44,17 @@ func main() {
 	switch os.Args[1] {
 	case "ingest":
 		os.Exit(ingest(ctx, os.Args[2:]))
+	case "latency":
+		os.Exit(joins(ctx, "latency", os.Args[2:]))
+	case "storm":
+		os.Exit(joins(ctx, "storm", os.Args[2:]))
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest [flags]   (cohostbench ingest -h for flags)")
+	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest|latency|storm [flags]   (cohostbench CMD -h for flags)")
 	os.Exit(2)
 }
 
@@ -58,13 +78,16 @@ func ingest(ctx context.Context, args []string) int {
 		{Name: "sqlite", DatabaseURL: "sqlite://" + filepath.Join(dir, "bench.db")},
 	}
 	if *pg != "" {
+		if err := resetPostgres(ctx, *pg); err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
 		targets = append(targets, bench.IngestTarget{Name: "postgres", DatabaseURL: *pg})
 	} else {
 		fmt.Fprintln(os.Stderr, "note: no -postgres URL given; PostgreSQL is not measured")
 	}
 	results, err := bench.RunIngest(ctx, targets, bench.IngestOptions{
-		Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr,
-		NoWorkers: *noWorkers,
+		Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cohostbench:", err)
@@ -76,4 +99,103 @@ func ingest(ctx context.Context, args []string) int {
 	}
 	fmt.Printf("## Webhook ingest (%s per phase, %d clients, latency at %d events/s, %s)\n\n%s", *duration, *conc, *rate, workers, bench.IngestTable(results))
 	return 0
+}
+
+func joins(ctx context.Context, mode string, args []string) int {
+	fs := flag.NewFlagSet(mode, flag.ExitOnError)
+	n, over := 100, 10*time.Second
+	if mode == "storm" {
+		n = 1000
+	}
+	joinsN := fs.Int("joins", n, "how many join")
+	overD := fs.Duration("over", over, "over how long they join")
+	agentRate := fs.Int("agent-rate", 0, "the agent's co-host calls per second per meeting (0: unlimited)")
+	pg := fs.String("postgres", os.Getenv("COHOST_BENCH_DATABASE_URL"), "PostgreSQL URL to measure (empty: skip); default $COHOST_BENCH_DATABASE_URL")
+	out := fs.String("out", "bench-out", "directory for report.md and storm.svg (storm)")
+	_ = fs.Parse(args)
+
+	runs := []bench.JoinRun{{Name: "sqlite, 1 replica"}}
+	if *pg != "" {
+		runs = append(runs, bench.JoinRun{Name: "postgres, 1 replica", DatabaseURL: *pg})
+		if mode == "storm" {
+			runs = append(runs, bench.JoinRun{Name: "postgres, 3 replicas", DatabaseURL: *pg, Replicas: 3})
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "note: no -postgres URL given; PostgreSQL is not measured")
+	}
+	var results []*bench.JoinResult
+	for _, r := range runs {
+		r.Joins, r.Over, r.AgentRate = *joinsN, *overD, *agentRate
+		if r.DatabaseURL != "" {
+			if err := resetPostgres(ctx, r.DatabaseURL); err != nil {
+				fmt.Fprintln(os.Stderr, "cohostbench:", err)
+				return 1
+			}
+		}
+		res, err := bench.RunJoins(ctx, r, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		results = append(results, res)
+	}
+	var report string
+	if mode == "latency" {
+		report = fmt.Sprintf("## Time to co-host on an idle system (%d joins over %s, agent granter)\n\n"+
+			"grant = webhook received → the agent's 200 recorded; confirm = webhook received → Zoom's role change.\n\n%s",
+			*joinsN, *overD, bench.LatencyTable(results))
+	} else {
+		report = fmt.Sprintf("## Storm: %d joins over %s (agent rate limit: %s)\n\n%s\n![joins and grants over time](storm.svg)\n",
+			*joinsN, *overD, rateText(*agentRate), bench.StormTable(results))
+		if err := os.MkdirAll(*out, 0o755); err == nil {
+			_ = os.WriteFile(filepath.Join(*out, "storm.svg"), []byte(bench.StormSVG(results)), 0o644)
+			_ = os.WriteFile(filepath.Join(*out, "report.md"), []byte(report), 0o644)
+			fmt.Fprintf(os.Stderr, "wrote %s and %s\n", filepath.Join(*out, "report.md"), filepath.Join(*out, "storm.svg"))
+		}
+	}
+	fmt.Print(report)
+	return 0
+}
+
+func rateText(r int) string {
+	if r == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d/s", r)
+}
+
+// resetPostgres empties the benchmark database so runs do not inherit each
+// other's rows (and their index sizes).
+func resetPostgres(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil && strings.Contains(err.Error(), "does not exist") {
+		if err := createDatabase(ctx, url); err != nil {
+			return err
+		}
+		conn, err = pgx.Connect(ctx, url)
+	}
+	if err != nil {
+		return fmt.Errorf("connect to the benchmark database: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
+	return err
+}
+
+// createDatabase creates the database named in url, connecting to the
+// server's "postgres" database to do it.
+func createDatabase(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("create the benchmark database: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
 }
