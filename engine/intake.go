@@ -157,29 +157,48 @@ func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
 	// gave up do not cancel their neighbours' writes.
 	ctx := context.Background()
 	results := make([]grant.IntakeResult, len(batch))
-	err := i.st.InTx(ctx, func(tx store.Tx) error {
-		jobs := make([]river.InsertManyParams, 0, len(batch))
-		for k, r := range batch {
+	err := i.st.InIntakeTx(ctx, func(tx store.Tx) error {
+		for k := range results {
 			results[k] = grant.IntakeResult{}
+		}
+		// One statement for the delivery ids, one for the events, one COPY
+		// for the jobs: a batch costs three round trips, not three per event.
+		var ids []string
+		for _, r := range batch {
 			if r.in.DeliveryID != "" {
-				fresh, err := tx.RecordDelivery(ctx, r.in.DeliveryID, r.in.ReceivedAt)
-				if err != nil {
-					return err
-				}
-				if !fresh {
+				ids = append(ids, r.in.DeliveryID)
+			}
+		}
+		freshIDs, err := tx.RecordDeliveries(ctx, ids, batch[0].in.ReceivedAt)
+		if err != nil {
+			return err
+		}
+		var events []grant.Inbound
+		var idx []int
+		for k, r := range batch {
+			if id := r.in.DeliveryID; id != "" {
+				if !freshIDs[id] {
 					results[k].Duplicate = true
 					continue
 				}
+				delete(freshIDs, id) // the same id twice in one batch is new once
 			}
-			fresh, err := tx.RecordEvent(ctx, r.in)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				results[k].Duplicate = true
+			events = append(events, r.in)
+			idx = append(idx, k)
+		}
+		freshFacts, err := tx.RecordEvents(ctx, events)
+		if err != nil {
+			return err
+		}
+		jobs := make([]river.InsertManyParams, 0, len(events))
+		for n, in := range events {
+			key := in.FactKey()
+			if !freshFacts[key] {
+				results[idx[n]].Duplicate = true
 				continue
 			}
-			jobs = append(jobs, river.InsertManyParams{Args: ProcessEventArgs{EventID: r.in.ID}})
+			delete(freshFacts, key)
+			jobs = append(jobs, river.InsertManyParams{Args: ProcessEventArgs{EventID: in.ID}})
 		}
 		return tx.EnqueueMany(ctx, jobs)
 	})

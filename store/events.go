@@ -3,36 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
 )
-
-// RecordDelivery records Zoom's delivery id. It reports false when the id was
-// recorded before: the delivery is a repeat.
-func (tx Tx) RecordDelivery(ctx context.Context, deliveryID string, at time.Time) (bool, error) {
-	n, err := tx.t.exec(ctx, `INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)
-		ON CONFLICT (delivery_id) DO NOTHING`, deliveryID, millis(at))
-	if err != nil {
-		return false, fmt.Errorf("store: record delivery: %w", err)
-	}
-	return n == 1, nil
-}
-
-// RecordEvent stores a verified event. It reports false when the same fact
-// was stored before (under another delivery): nothing is written then.
-func (tx Tx) RecordEvent(ctx context.Context, in grant.Inbound) (bool, error) {
-	n, err := tx.t.exec(ctx, `INSERT INTO webhook_events
-		(id, fact_key, delivery_id, event, event_ts, account_id, meeting_id, meeting_uuid, participant_key, body, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (fact_key) DO NOTHING`,
-		in.ID, in.FactKey(), in.DeliveryID, in.Event, millis(in.EventTime), in.AccountID, in.MeetingID,
-		in.MeetingUUID, in.ParticipantKey, in.Body, millis(in.ReceivedAt))
-	if err != nil {
-		return false, fmt.Errorf("store: record event: %w", err)
-	}
-	return n == 1, nil
-}
 
 // StoredEvent is an event as read back by a worker.
 type StoredEvent struct {
@@ -110,4 +85,81 @@ func (s *Store) JobCounts(ctx context.Context) (map[string]int64, error) {
 		out[state] = n
 	}
 	return out, r.Err()
+}
+
+// RecordDeliveries records many delivery ids in one statement and returns the
+// ones that were new. An id that appears twice in ids is new at most once.
+func (tx Tx) RecordDeliveries(ctx context.Context, ids []string, at time.Time) (map[string]bool, error) {
+	fresh := map[string]bool{}
+	if len(ids) == 0 {
+		return fresh, nil
+	}
+	var sb strings.Builder
+	args := make([]any, 0, 2*len(ids))
+	sb.WriteString(`INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES `)
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "($%d, $%d)", 2*i+1, 2*i+2)
+		args = append(args, id, millis(at))
+	}
+	sb.WriteString(` ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id`)
+	r, err := tx.t.query(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: record deliveries: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return nil, err
+		}
+		fresh[id] = true
+	}
+	return fresh, r.Err()
+}
+
+// RecordEvents stores many verified events in one statement and returns the
+// fact keys that were new; events whose fact was stored before are skipped.
+func (tx Tx) RecordEvents(ctx context.Context, ins []grant.Inbound) (map[string]bool, error) {
+	fresh := map[string]bool{}
+	if len(ins) == 0 {
+		return fresh, nil
+	}
+	const cols = 11
+	var sb strings.Builder
+	args := make([]any, 0, cols*len(ins))
+	sb.WriteString(`INSERT INTO webhook_events
+		(id, fact_key, delivery_id, event, event_ts, account_id, meeting_id, meeting_uuid, participant_key, body, received_at)
+		VALUES `)
+	for i, in := range ins {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(")
+		for c := range cols {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "$%d", i*cols+c+1)
+		}
+		sb.WriteString(")")
+		args = append(args, in.ID, in.FactKey(), in.DeliveryID, in.Event, millis(in.EventTime), in.AccountID, in.MeetingID,
+			in.MeetingUUID, in.ParticipantKey, in.Body, millis(in.ReceivedAt))
+	}
+	sb.WriteString(` ON CONFLICT (fact_key) DO NOTHING RETURNING fact_key`)
+	r, err := tx.t.query(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: record events: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var key string
+		if err := r.Scan(&key); err != nil {
+			return nil, err
+		}
+		fresh[key] = true
+	}
+	return fresh, r.Err()
 }

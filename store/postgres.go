@@ -85,6 +85,8 @@ func (e *postgresEngine) queue() queueClient             { return e.river }
 func (e *postgresEngine) close()                         { e.pool.Close() }
 func (e *postgresEngine) ping(ctx context.Context) error { return e.pool.Ping(ctx) }
 
+func (e *postgresEngine) beginIntake(ctx context.Context) (txn, error) { return e.begin(ctx) }
+
 func (e *postgresEngine) begin(ctx context.Context) (txn, error) {
 	tx, err := e.pool.Begin(ctx)
 	if err != nil {

@@ -14,9 +14,14 @@ import (
 
 // sqliteEngine is the embedded engine: one file, one replica.
 type sqliteEngine struct {
-	sqlDB  *sql.DB
-	driver *riversqlite.Driver
-	river  *river.Client[*sql.Tx]
+	sqlDB *sql.DB
+	// intakeDB is a second connection to the same file for the webhook
+	// intake only. SQLite still runs one writer at a time (BEGIN IMMEDIATE
+	// waits in SQLite's busy handler), but an ack then waits for at most the
+	// one write in progress instead of queueing behind every worker.
+	intakeDB *sql.DB
+	driver   *riversqlite.Driver
+	river    *river.Client[*sql.Tx]
 }
 
 // openSQLite opens the file with the settings a durable queue needs:
@@ -34,17 +39,24 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	open := func() (*sql.DB, error) {
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		if err := db.PingContext(ctx); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		}
+		return db, nil
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	if err := db.PingContext(ctx); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	db, err := open()
+	if err != nil {
+		return nil, err
 	}
 	driver := riversqlite.New(db)
 	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: opts.Logger})
@@ -70,7 +82,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
-	return &sqliteEngine{sqlDB: db, driver: driver}, nil
+	intakeDB, err := open()
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver}, nil
 }
 
 func (e *sqliteEngine) initQueue(cfg *river.Config) (err error) {
@@ -82,13 +99,19 @@ func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }
 func (e *sqliteEngine) db() querier        { return sqlQuerier{e.sqlDB} }
 func (e *sqliteEngine) queue() queueClient { return e.river }
-func (e *sqliteEngine) close()             { _ = e.sqlDB.Close() }
+func (e *sqliteEngine) close()             { _ = e.intakeDB.Close(); _ = e.sqlDB.Close() }
 func (e *sqliteEngine) ping(ctx context.Context) error {
 	return e.sqlDB.PingContext(ctx)
 }
 
-func (e *sqliteEngine) begin(ctx context.Context) (txn, error) {
-	tx, err := e.sqlDB.BeginTx(ctx, nil)
+func (e *sqliteEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.sqlDB) }
+
+func (e *sqliteEngine) beginIntake(ctx context.Context) (txn, error) {
+	return e.beginOn(ctx, e.intakeDB)
+}
+
+func (e *sqliteEngine) beginOn(ctx context.Context, db *sql.DB) (txn, error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,9 @@ type engine interface {
 	dialect() dialect
 	db() querier
 	begin(ctx context.Context) (txn, error)
+	// beginIntake opens the transaction that stores webhooks; SQLite gives it
+	// a connection of its own so acks do not queue behind the workers.
+	beginIntake(ctx context.Context) (txn, error)
 	queue() queueClient
 	initQueue(cfg *river.Config) error
 	ping(ctx context.Context) error
@@ -200,7 +203,16 @@ func (tx Tx) EnqueueMany(ctx context.Context, params []river.InsertManyParams) e
 
 // InTx runs fn in a transaction and commits it if fn returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
-	t, err := s.eng.begin(ctx)
+	return s.inTx(ctx, s.eng.begin, fn)
+}
+
+// InIntakeTx is InTx for the webhook intake, the path Zoom is waiting on.
+func (s *Store) InIntakeTx(ctx context.Context, fn func(Tx) error) error {
+	return s.inTx(ctx, s.eng.beginIntake, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, begin func(context.Context) (txn, error), fn func(Tx) error) error {
+	t, err := begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: begin: %v", ErrUnavailable, err)
 	}
