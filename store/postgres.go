@@ -18,8 +18,11 @@ const migrationLockKey = 0x636f686f7374 // "cohost"
 
 // postgresEngine is the shared engine: several replicas, one database.
 type postgresEngine struct {
-	pool  *pgxpool.Pool
-	river *river.Client[pgx.Tx]
+	pool *pgxpool.Pool
+	// intakePool holds connections for the webhook intake only, so acks
+	// never wait for a connection held by a worker.
+	intakePool *pgxpool.Pool
+	river      *river.Client[pgx.Tx]
 }
 
 func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngine, error) {
@@ -28,6 +31,9 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		// pgx's parse errors can echo the URL, password included: say only what to fix.
 		return nil, fmt.Errorf("store: COHOST_DATABASE_URL is not a valid PostgreSQL URL")
 	}
+	// Workers take a connection per statement, not for the whole job (most
+	// of a job is waiting on Zoom or the agent); 20 serve 50 workers. With
+	// the intake's 4, a replica uses at most 24 of PostgreSQL's connections.
 	if cfg.MaxConns < 20 {
 		cfg.MaxConns = 20
 	}
@@ -44,7 +50,14 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		pool.Close()
 		return nil, err
 	}
-	return &postgresEngine{pool: pool}, nil
+	icfg := cfg.Copy()
+	icfg.MaxConns, icfg.MinConns = 4, 1
+	intakePool, err := pgxpool.NewWithConfig(ctx, icfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	return &postgresEngine{pool: pool, intakePool: intakePool}, nil
 }
 
 func (e *postgresEngine) initQueue(cfg *river.Config) (err error) {
@@ -82,13 +95,17 @@ func (e *postgresEngine) dialect() dialect               { return dialectPostgre
 func (e *postgresEngine) name() string                   { return "postgres" }
 func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
 func (e *postgresEngine) queue() queueClient             { return e.river }
-func (e *postgresEngine) close()                         { e.pool.Close() }
+func (e *postgresEngine) close()                         { e.intakePool.Close(); e.pool.Close() }
 func (e *postgresEngine) ping(ctx context.Context) error { return e.pool.Ping(ctx) }
 
-func (e *postgresEngine) beginIntake(ctx context.Context) (txn, error) { return e.begin(ctx) }
+func (e *postgresEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.pool) }
 
-func (e *postgresEngine) begin(ctx context.Context) (txn, error) {
-	tx, err := e.pool.Begin(ctx)
+func (e *postgresEngine) beginIntake(ctx context.Context) (txn, error) {
+	return e.beginOn(ctx, e.intakePool)
+}
+
+func (e *postgresEngine) beginOn(ctx context.Context, pool *pgxpool.Pool) (txn, error) {
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
