@@ -35,6 +35,9 @@ const benchSecret = "bench-secret-token"
 type IngestTarget struct {
 	Name        string
 	DatabaseURL string // "" for the baseline
+	// Replicas runs several intakes (each with its store, queue and HTTP
+	// server) on the same database; clients spread over them in turn.
+	Replicas int
 }
 
 // IngestResult is what one target measured.
@@ -96,35 +99,40 @@ func RunIngest(ctx context.Context, targets []IngestTarget, o IngestOptions) ([]
 
 func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (IngestResult, error) {
 	progress(o.Progress, "%s: starting", t.Name)
-	var intake handlers.EventIntake = baselineIntake{}
-	if t.DatabaseURL != "" {
-		st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()})
-		if err != nil {
-			return IngestResult{}, err
-		}
-		defer st.Close()
-		// Workers run as in production: they compete with intake for the database.
-		if !o.NoWorkers {
-			if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+	var urls []string
+	for range max(t.Replicas, 1) {
+		var intake handlers.EventIntake = baselineIntake{}
+		if t.DatabaseURL != "" {
+			st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()})
+			if err != nil {
 				return IngestResult{}, err
 			}
-			defer func() {
-				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = st.Stop(sctx, 5*time.Second)
-			}()
+			defer st.Close()
+			// Workers run as in production: they compete with intake for the database.
+			if !o.NoWorkers {
+				if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+					return IngestResult{}, err
+				}
+				defer func() {
+					sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					_ = st.Stop(sctx, 5*time.Second)
+				}()
+			}
+			ni := engine.NewIntake(st, engine.IntakeOptions{})
+			defer ni.Close()
+			intake = ni
 		}
-		ni := engine.NewIntake(st, engine.IntakeOptions{})
-		defer ni.Close()
-		intake = ni
+		srv := httptest.NewServer(handlers.Router(handlers.Deps{
+			Secrets: webhook.Secrets{benchSecret},
+			Intake:  intake,
+			Ready:   func(context.Context) error { return nil },
+			Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
+		}))
+		defer srv.Close()
+		urls = append(urls, srv.URL)
 	}
-	srv := httptest.NewServer(handlers.Router(handlers.Deps{
-		Secrets: webhook.Secrets{benchSecret},
-		Intake:  intake,
-		Ready:   func(context.Context) error { return nil },
-		Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
-	}))
-	defer srv.Close()
+	pick := func(n int64) string { return urls[int(n)%len(urls)] }
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: 0}}
 	defer client.CloseIdleConnections()
 
@@ -141,7 +149,8 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if _, err := deliver(ctx, client, srv.URL, seq.Add(1)); err != nil {
+				n := seq.Add(1)
+				if _, err := deliver(ctx, client, pick(n), n); err != nil {
 					failed.Add(1)
 					continue
 				}
@@ -171,7 +180,8 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			took, err := deliver(ctx, client, srv.URL, seq.Add(1))
+			n := seq.Add(1)
+			took, err := deliver(ctx, client, pick(n), n)
 			lat[i] = took
 			if err != nil {
 				if rateFailed.Add(1) <= 3 {

@@ -78,20 +78,27 @@ func ingest(ctx context.Context, args []string) int {
 		{Name: "sqlite", DatabaseURL: "sqlite://" + filepath.Join(dir, "bench.db")},
 	}
 	if *pg != "" {
-		if err := resetPostgres(ctx, *pg); err != nil {
-			fmt.Fprintln(os.Stderr, "cohostbench:", err)
-			return 1
-		}
-		targets = append(targets, bench.IngestTarget{Name: "postgres", DatabaseURL: *pg})
+		targets = append(targets, bench.IngestTarget{Name: "postgres, 1 replica", DatabaseURL: *pg},
+			bench.IngestTarget{Name: "postgres, 3 replicas", DatabaseURL: *pg, Replicas: 3})
 	} else {
 		fmt.Fprintln(os.Stderr, "note: no -postgres URL given; PostgreSQL is not measured")
 	}
-	results, err := bench.RunIngest(ctx, targets, bench.IngestOptions{
-		Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cohostbench:", err)
-		return 1
+	var results []bench.IngestResult
+	for _, t := range targets {
+		if t.DatabaseURL != "" && strings.HasPrefix(t.DatabaseURL, "postgres") {
+			if err := resetPostgres(ctx, t.DatabaseURL); err != nil { // each target starts from an empty database
+				fmt.Fprintln(os.Stderr, "cohostbench:", err)
+				return 1
+			}
+		}
+		rs, err := bench.RunIngest(ctx, []bench.IngestTarget{t}, bench.IngestOptions{
+			Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers,
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		results = append(results, rs...)
 	}
 	workers := "workers running"
 	if *noWorkers {
