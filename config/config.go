@@ -123,8 +123,10 @@ func Load(env Env) (*Config, error) {
 	logLevel := r.str("COHOST_LOG_LEVEL", "info")
 	c.PrepareLeadTime = r.duration("COHOST_PREPARE_LEAD_TIME", 2*time.Minute)
 	c.ShutdownTimeout = r.duration("COHOST_SHUTDOWN_TIMEOUT", 25*time.Second)
-	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 30*time.Second)
-	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 60*time.Second)
+	// River's rescuer looks for stuck jobs every 30 s, so a job whose worker
+	// died runs again 35–65 s after it started: "about a minute".
+	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 25*time.Second)
+	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 35*time.Second)
 	c.GrantGiveUpAfter = r.duration("COHOST_GRANT_GIVE_UP_AFTER", 2*time.Minute)
 	if r.err != nil {
 		return nil, r.err

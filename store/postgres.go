@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,7 +35,9 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 	// Workers take a connection per statement, not for the whole job (most
 	// of a job is waiting on Zoom or the agent); 20 serve 50 workers. With
 	// the intake's 4, a replica uses at most 24 of PostgreSQL's connections.
-	if cfg.MaxConns < 20 {
+	// An explicit pool_max_conns in the URL wins (an operator sharing a small
+	// server across replicas must be able to lower it).
+	if cfg.MaxConns < 20 && !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 20
 	}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second

@@ -44,11 +44,12 @@ type Options struct {
 // QueueConfig tunes River for cohost's jobs: short, IO-bound, and urgent (a
 // person is waiting in a meeting).
 type QueueConfig struct {
-	// JobTimeout cancels a job's context after this long. Default 30s.
+	// JobTimeout cancels a job's context after this long. Default 25s.
 	JobTimeout time.Duration
 	// RescueAfter is when a running job whose worker died (kill -9, lost node)
 	// is handed to another worker. River's default is an hour; a joiner cannot
-	// wait that long. Must exceed JobTimeout. Default 60s.
+	// wait that long. Must exceed JobTimeout. Default 35s (River checks every
+	// 30 s, so a dead worker's job runs again within about a minute).
 	RescueAfter time.Duration
 	// FetchCooldown and FetchPollInterval: how quickly new jobs are picked up.
 	// Defaults 5ms and 100ms.
@@ -58,10 +59,10 @@ type QueueConfig struct {
 
 func (q QueueConfig) withDefaults() QueueConfig {
 	if q.JobTimeout == 0 {
-		q.JobTimeout = 30 * time.Second
+		q.JobTimeout = 25 * time.Second
 	}
 	if q.RescueAfter == 0 {
-		q.RescueAfter = 60 * time.Second
+		q.RescueAfter = 35 * time.Second
 	}
 	if q.FetchCooldown == 0 {
 		q.FetchCooldown = 5 * time.Millisecond

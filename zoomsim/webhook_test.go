@@ -194,12 +194,11 @@ func TestWebhookNoRetry(t *testing.T) {
 			if _, err := h.sim.CreateMeeting(MeetingSpec{HostID: h.host.ID}); err != nil {
 				t.Fatal(err)
 			}
-			ds, err := h.sim.WaitForDeliveries(waitCtx(t), "meeting.created", 1)
-			if err != nil {
+			if _, err := h.sim.WaitForDeliveries(waitCtx(t), "meeting.created", 1); err != nil {
 				t.Fatal(err)
 			}
 			h.clock.Advance(3 * time.Hour) // any retry would be due by now
-			ds = h.sim.Ledger().Deliveries("meeting.created")
+			ds := h.sim.Ledger().Deliveries("meeting.created")
 			if len(ds[0].Attempts) != 1 || ds[0].State != tt.state || h.clock.Pending() != 0 {
 				t.Errorf("attempts %d state %s pending timers %d; want 1 %s 0", len(ds[0].Attempts), ds[0].State, h.clock.Pending(), tt.state)
 			}
