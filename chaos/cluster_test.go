@@ -141,9 +141,6 @@ func startCluster(ctx context.Context, t *testing.T, o clusterOptions) *cluster 
 	t.Cleanup(c.Proxy.Close)
 	sim.SetWebhook(c.Proxy.URL+"/webhooks/zoom", "")
 
-	// Three replicas beside other test packages on one server: keep each
-	// replica's pool small (the intake's own pool adds 4).
-	direct += "&pool_max_conns=8"
 	dbURL := direct
 	if o.DatabaseProxy {
 		u, err := url.Parse(direct)
@@ -157,6 +154,10 @@ func startCluster(ctx context.Context, t *testing.T, o clusterOptions) *cluster 
 		u.Host = c.DB.addr
 		dbURL = u.String()
 	}
+	// Three replicas beside other test packages on one server: keep each
+	// replica's pool small (the intake's own pool adds 4). Only cohostd's
+	// pgxpool understands this parameter.
+	dbURL += "&pool_max_conns=8"
 
 	c.env = append([]string{
 		"COHOST_ADDR=127.0.0.1:0",
