@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -115,8 +116,29 @@ func uniqueByArgs(maxAttempts int) *river.InsertOpts {
 
 func (e *Engine) countGrant(granter string, state grant.State, reason string) {
 	if e.Metrics != nil {
-		e.Metrics.Grants.WithLabelValues(granter, string(state), reason).Inc()
+		e.Metrics.Grants.WithLabelValues(granter, string(state), reasonLabel(reason)).Inc()
 	}
+}
+
+// knownReasons are the reason codes a metric label may carry. A granter's
+// own message (what Zoom or the agent said) stays in the ledger and the log;
+// as a label it would make a new series per message.
+var knownReasons = map[string]bool{
+	"": true, grant.ReasonHost: true, grant.ReasonAgent: true, grant.ReasonPhoneOnly: true,
+	grant.ReasonMeetingOutOfScope: true, grant.ReasonParticipantOutOfScope: true, grant.ReasonNotSignedIn: true,
+	grant.ReasonLeft: true, grant.ReasonMeetingEnded: true, grant.ReasonNotVisible: true, grant.ReasonNotEligible: true,
+	grant.ReasonAlternativeHostsLimit: true, grant.ReasonAgentRejected: true, grant.ReasonZoomRejected: true,
+	grant.ReasonNoGranter: true,
+}
+
+func reasonLabel(reason string) string {
+	if knownReasons[reason] {
+		return reason
+	}
+	if strings.HasPrefix(reason, grant.ReasonAgentRejected) {
+		return grant.ReasonAgentRejected
+	}
+	return "other"
 }
 
 func (e *Engine) observe(granter, stage string, d time.Duration) {

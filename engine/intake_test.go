@@ -171,3 +171,15 @@ func TestStoreReopenKeepsData(t *testing.T) {
 		t.Fatalf("after reopen: duplicate=%v err=%v, want a duplicate", res.Duplicate, err)
 	}
 }
+
+func TestReasonLabelIsBounded(t *testing.T) {
+	for reason, want := range map[string]string{
+		grant.ReasonPhoneOnly:                                           grant.ReasonPhoneOnly,
+		"agent_rejected: agent answered 403 invalid_zak":                grant.ReasonAgentRejected,
+		"get meeting: Zoom does not know it (404 Not Found, code 3001)": "other",
+	} {
+		if got := engine.ReasonLabel(reason); got != want {
+			t.Errorf("ReasonLabel(%q) = %q, want %q", reason, got, want)
+		}
+	}
+}

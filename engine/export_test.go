@@ -1,0 +1,4 @@
+package engine
+
+// ReasonLabel exposes reasonLabel to the external tests.
+var ReasonLabel = reasonLabel
