@@ -198,7 +198,9 @@ func (s *Store) SaveHostSnapshot(ctx context.Context, accountID, hostID string, 
 	if snapshot == "" {
 		return false, errors.New("store: save host snapshot: empty snapshot")
 	}
-	n, err := s.eng.db().exec(ctx, `UPDATE host_settings SET snapshot = $3, taken_at = $4
+	// The snapshot is the only record of the host's own settings once they
+	// are changed: it goes through the durable connection.
+	n, err := s.eng.durableDB().exec(ctx, `UPDATE host_settings SET snapshot = $3, taken_at = $4
 		WHERE account_id = $1 AND host_id = $2 AND snapshot = '' AND taken_at = $5`,
 		accountID, hostID, snapshot, nextToken(now, token), token)
 	if err != nil {

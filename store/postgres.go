@@ -96,6 +96,7 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) erro
 
 func (e *postgresEngine) dialect() dialect               { return dialectPostgres }
 func (e *postgresEngine) name() string                   { return "postgres" }
+func (e *postgresEngine) durableDB() querier             { return pgxQuerier{e.pool} }
 func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
 func (e *postgresEngine) queue() queueClient             { return e.river }
 func (e *postgresEngine) close()                         { e.intakePool.Close(); e.pool.Close() }

@@ -84,6 +84,9 @@ type engine interface {
 	name() string
 	dialect() dialect
 	db() querier
+	// durableDB is where writes that cannot be redone go (webhooks, rotated
+	// refresh tokens): on SQLite the synchronous=FULL connection.
+	durableDB() querier
 	begin(ctx context.Context) (txn, error)
 	// beginIntake opens the transaction that stores webhooks; SQLite gives it
 	// a connection of its own so acks do not queue behind the workers.

@@ -53,14 +53,16 @@ func (s *Store) SaveToken(ctx context.Context, rec zoomclient.TokenRecord, prevV
 		now = time.Now().UnixMilli()
 	)
 	if prevVersion == 0 {
-		n, err = s.eng.db().exec(ctx, `INSERT INTO zoom_tokens
+		// A rotated refresh token is the only valid one: it must survive power
+		// loss, so it goes through the durable connection.
+		n, err = s.eng.durableDB().exec(ctx, `INSERT INTO zoom_tokens
 			(account_id, access_token, refresh_token, token_type, scope, expiry, version, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
 			ON CONFLICT (account_id) DO NOTHING`,
 			rec.AccountID, nonNil(rec.AccessToken), nonNil(rec.RefreshToken), rec.TokenType, rec.Scope,
 			millis(rec.Expiry), now)
 	} else {
-		n, err = s.eng.db().exec(ctx, `UPDATE zoom_tokens SET access_token = $3, refresh_token = $4,
+		n, err = s.eng.durableDB().exec(ctx, `UPDATE zoom_tokens SET access_token = $3, refresh_token = $4,
 			token_type = $5, scope = $6, expiry = $7, version = version + 1, updated_at = $8
 			WHERE account_id = $1 AND version = $2`,
 			rec.AccountID, prevVersion, nonNil(rec.AccessToken), nonNil(rec.RefreshToken), rec.TokenType, rec.Scope,
