@@ -25,6 +25,13 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZ_TIME) ./webhook
 	go test -run='^$$' -fuzz='^FuzzDecodeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzWebhookHandler$$' -fuzztime=$(FUZZ_TIME) ./handlers
+	go test -run='^$$' -fuzz='^FuzzAdminBearer$$' -fuzztime=$(FUZZ_TIME) ./handlers
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./policy
+	go test -run='^$$' -fuzz='^FuzzParseRetryAfter$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
+	go test -run='^$$' -fuzz='^FuzzParseRateHeaders$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
+	go test -run='^$$' -fuzz='^FuzzTimestampUnmarshal$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
+	go test -run='^$$' -fuzz='^FuzzParseErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
+	go test -run='^$$' -fuzz='^FuzzParseTokenErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
 
 vet:
 	go vet ./...
