@@ -119,9 +119,13 @@ type AdminParticipant struct {
 	// State is pending, granted, confirmed, skipped or failed.
 	State   string `json:"state"`
 	Granter string `json:"granter,omitempty"`
-	// Reason says why a grant was skipped or failed (a stable code such as phone_only, or the
-	// granter's error).
+	// Reason says why a grant was skipped or failed: a stable code such as phone_only (the
+	// registry in docs/admin-api.md lists them).
 	Reason string `json:"reason,omitempty"`
+	// ReasonText is the reason's sentence for people.
+	ReasonText string `json:"reason_text,omitempty"`
+	// Detail adds what the granter, the agent or Zoom said, in words.
+	Detail string `json:"detail,omitempty"`
 	// Summary answers "did this participant get co-host, and if not, why" in one sentence.
 	Summary string `json:"summary"`
 	// JoinSeenAt is when cohostd received the join webhook: the start of the time-to-co-host clock.

@@ -366,3 +366,17 @@ func TestAdminWireShapes(t *testing.T) {
 		t.Errorf("%s is not embedded: %v", AdminOpenAPIFile, err)
 	}
 }
+
+// The contract's reason codes are the registry's: grant.Reasons is the only
+// list, and this test keeps the OpenAPI document from drifting from it.
+func TestAdminOpenAPIReasonsAreTheRegistry(t *testing.T) {
+	doc, _ := loadAdminDoc(t)
+	got := doc.Components.Schemas["Participant"].Properties["reason"].Enum
+	var want []string
+	for _, r := range grant.Reasons() {
+		want = append(want, string(r.Code))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Participant.reason enum = %v\nregistry               = %v", got, want)
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// AgentContractVersion is the version of the co-host agent contract (design section 5) that the
+// AgentContractVersion is the version of the co-host agent contract (api/agent.openapi.yaml) that the
 // types below and agent.openapi.yaml describe. It is also the first path segment of every route.
 const AgentContractVersion = "v1"
 

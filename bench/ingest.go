@@ -103,14 +103,18 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	for range max(t.Replicas, 1) {
 		var intake handlers.EventIntake = baselineIntake{}
 		if t.DatabaseURL != "" {
-			st, err := store.Open(ctx, t.DatabaseURL, store.Options{Workers: (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()})
+			st, err := store.Open(ctx, t.DatabaseURL, store.Options{})
 			if err != nil {
 				return IngestResult{}, err
 			}
 			defer st.Close()
 			// Workers run as in production: they compete with intake for the database.
 			if !o.NoWorkers {
-				if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+				eng, err := engine.New(engine.Config{Store: st, Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}})
+				if err != nil {
+					return IngestResult{}, err
+				}
+				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}}); err != nil {
 					return IngestResult{}, err
 				}
 				defer func() {

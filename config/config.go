@@ -269,9 +269,6 @@ func (c *Config) WebhookSecretStrings() []string {
 	return out
 }
 
-// HasGranter reports whether the named granter is enabled.
-func (c *Config) HasGranter(name string) bool { return slices.Contains(c.Granters, name) }
-
 func checkDatabaseURL(u string) error {
 	const name = "COHOST_DATABASE_URL"
 	switch {

@@ -25,7 +25,7 @@ import (
 	psapolicy "k8s.io/pod-security-admission/policy"
 )
 
-// The secrets cohostd reads (design §6); each may be given as NAME_FILE.
+// The secrets cohostd reads (README, Configuration); each may be given as NAME_FILE.
 var secretEnvNames = []string{
 	"ZOOM_WEBHOOK_SECRET_TOKEN", "ZOOM_CLIENT_SECRET", "ZOOM_SDK_SECRET", "COHOST_AGENT_SECRET",
 	"COHOST_ADMIN_SECRET", "COHOST_ENCRYPTION_KEY", "COHOST_DATABASE_URL",

@@ -249,9 +249,6 @@ func cohostdBinary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("-short: not building cohostd")
 	}
-	if matches, _ := filepath.Glob(filepath.Join(repoRoot, "cmd", "cohostd", "*.go")); len(matches) == 0 {
-		t.Skip("cmd/cohostd has no Go files yet")
-	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go toolchain on PATH")
 	}

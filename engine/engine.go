@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -15,48 +15,71 @@ import (
 	"github.com/cohost-dev/cohost/store"
 )
 
-// Engine holds what the workers share: the store, the granters in the order
-// COHOST_GRANTERS names them, the policy and the clock.
-type Engine struct {
-	Store    *store.Store
+// Config is what an Engine is built from.
+type Config struct {
+	Store *store.Store
+	// Granters in the order COHOST_GRANTERS names them.
 	Granters []grant.Granter
-	Policy   *grant.Policy
-	Metrics  *metrics.Metrics
-	Logger   *slog.Logger
+	// Policy decides who is in scope; nil grants every joiner.
+	Policy  *grant.Policy
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// LeadTime: how long before a scheduled start the meeting is prepared.
 	LeadTime time.Duration
 	// GiveUpAfter bounds how long a grant is retried after the join (the
-	// agent not seeing the participant, Zoom failing).
+	// agent not seeing the participant, Zoom failing). Default 2 min.
 	GiveUpAfter time.Duration
 	// Deauthorize deletes an account's Zoom tokens (app_deauthorized).
 	Deauthorize func(ctx context.Context, accountID string) error
-	Now         func() time.Time
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 }
 
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
+// Engine holds what the workers share: the store, the granters, the policy
+// and the clock. It is built once, after the store and the granters, and
+// hands its workers to the queue (Workers); nothing changes it afterwards.
+type Engine struct {
+	store       *store.Store
+	granters    []grant.Granter
+	policy      *grant.Policy
+	metrics     *metrics.Metrics
+	logger      *slog.Logger
+	leadTime    time.Duration
+	giveUpAfter time.Duration
+	deauthorize func(ctx context.Context, accountID string) error
+	now         func() time.Time
 }
 
-func (e *Engine) giveUpAfter() time.Duration {
-	if e.GiveUpAfter > 0 {
-		return e.GiveUpAfter
+// New returns an engine for c.
+func New(c Config) (*Engine, error) {
+	if c.Store == nil {
+		return nil, errors.New("engine: no store")
 	}
-	return 2 * time.Minute
+	e := &Engine{store: c.Store, granters: c.Granters, policy: c.Policy, metrics: c.Metrics, logger: c.Logger,
+		leadTime: c.LeadTime, giveUpAfter: c.GiveUpAfter, deauthorize: c.Deauthorize, now: c.Now}
+	if e.policy == nil {
+		e.policy = &grant.Policy{}
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	if e.giveUpAfter <= 0 {
+		e.giveUpAfter = 2 * time.Minute
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e, nil
 }
 
-// Register returns the store.Options.Workers hook that registers every job
-// kind's worker for e. e.Store is set from the opened store.
-func (e *Engine) Register() func(*store.Store, *river.Workers) {
-	return func(st *store.Store, ws *river.Workers) {
-		e.Store = st
-		river.AddWorker(ws, &eventWorker{e: e})
-		river.AddWorker(ws, &prepareWorker{e: e})
-		river.AddWorker(ws, &grantWorker{e: e})
-		river.AddWorker(ws, &finishWorker{e: e})
-	}
+// Workers returns the worker of every job kind, for store.StartWorkers.
+func (e *Engine) Workers() *river.Workers {
+	ws := river.NewWorkers()
+	river.AddWorker(ws, &eventWorker{e: e})
+	river.AddWorker(ws, &prepareWorker{e: e})
+	river.AddWorker(ws, &grantWorker{e: e})
+	river.AddWorker(ws, &finishWorker{e: e})
+	return ws
 }
 
 // RetryPolicy retries quickly at first (a person is waiting in a meeting)
@@ -73,76 +96,14 @@ func (RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 
 var _ river.ClientRetryPolicy = RetryPolicy{}
 
-// Job kinds.
-
-// PrepareMeetingArgs readies a meeting (agent session, permissions). Key
-// separates preparations of different occurrences (start time or instance
-// uuid) for River's uniqueness.
-type PrepareMeetingArgs struct {
-	AccountID string `json:"account_id"`
-	MeetingID string `json:"meeting_id"`
-	Key       string `json:"key"`
-}
-
-// Kind is River's name for the job.
-func (PrepareMeetingArgs) Kind() string { return "prepare_meeting" }
-
-// GrantParticipantArgs grants one join of one participant.
-type GrantParticipantArgs struct {
-	AccountID   string `json:"account_id"`
-	MeetingID   string `json:"meeting_id"`
-	MeetingUUID string `json:"meeting_uuid"`
-	Key         string `json:"participant_key"`
-	JoinedAtMS  int64  `json:"joined_at_ms"`
-}
-
-// Kind is River's name for the job.
-func (GrantParticipantArgs) Kind() string { return "grant_participant" }
-
-// FinishMeetingArgs undoes a meeting's preparation after it ended.
-type FinishMeetingArgs struct {
-	AccountID   string `json:"account_id"`
-	MeetingID   string `json:"meeting_id"`
-	MeetingUUID string `json:"meeting_uuid"`
-}
-
-// Kind is River's name for the job.
-func (FinishMeetingArgs) Kind() string { return "finish_meeting" }
-
-// uniqueByArgs makes re-deliveries and replays enqueue a job at most once.
-func uniqueByArgs(maxAttempts int) *river.InsertOpts {
-	return &river.InsertOpts{MaxAttempts: maxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-func (e *Engine) countGrant(granter string, state grant.State, reason string) {
-	if e.Metrics != nil {
-		e.Metrics.Grants.WithLabelValues(granter, string(state), reasonLabel(reason)).Inc()
+func (e *Engine) countGrant(granter string, state grant.State, reason grant.Reason) {
+	if e.metrics != nil {
+		e.metrics.Grants.WithLabelValues(granter, string(state), reason.Label()).Inc()
 	}
-}
-
-// knownReasons are the reason codes a metric label may carry. A granter's
-// own message (what Zoom or the agent said) stays in the ledger and the log;
-// as a label it would make a new series per message.
-var knownReasons = map[string]bool{
-	"": true, grant.ReasonHost: true, grant.ReasonAgent: true, grant.ReasonPhoneOnly: true,
-	grant.ReasonMeetingOutOfScope: true, grant.ReasonParticipantOutOfScope: true, grant.ReasonNotSignedIn: true,
-	grant.ReasonLeft: true, grant.ReasonMeetingEnded: true, grant.ReasonNotVisible: true, grant.ReasonNotEligible: true,
-	grant.ReasonAlternativeHostsLimit: true, grant.ReasonAgentRejected: true, grant.ReasonZoomRejected: true,
-	grant.ReasonNoGranter: true,
-}
-
-func reasonLabel(reason string) string {
-	if knownReasons[reason] {
-		return reason
-	}
-	if strings.HasPrefix(reason, grant.ReasonAgentRejected) {
-		return grant.ReasonAgentRejected
-	}
-	return "other"
 }
 
 func (e *Engine) observe(granter, stage string, d time.Duration) {
-	if e.Metrics != nil && d >= 0 {
-		e.Metrics.TimeToCoHost.WithLabelValues(granter, stage).Observe(d.Seconds())
+	if e.metrics != nil && d >= 0 {
+		e.metrics.TimeToCoHost.WithLabelValues(granter, stage).Observe(d.Seconds())
 	}
 }

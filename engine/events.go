@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,43 @@ import (
 	"github.com/cohost-dev/cohost/store"
 )
 
+// Results of processing an event: the result label of
+// cohost_events_processed_total. The set is closed so the metric's
+// cardinality is bounded whatever the payloads say; the words that vary
+// (which reason, what time) go to the event's stored outcome and the log.
+const (
+	resultIgnored          = "ignored"
+	resultRecorded         = "recorded"
+	resultPrepareScheduled = "prepare_scheduled"
+	resultStale            = "stale"
+	resultStarted          = "started"
+	resultEnded            = "ended"
+	resultDeleted          = "deleted"
+	resultOutOfScope       = "out_of_scope"
+	resultGrantEnqueued    = "grant_enqueued"
+	resultNoGrantDue       = "no_grant_due"
+	resultSkipped          = "skipped"
+	resultLeft             = "left"
+	resultConfirmed        = "confirmed"
+	resultAlreadyConfirmed = "already_confirmed"
+	resultNotCoHostRole    = "not_cohost_role"
+	resultAccountDeleted   = "account_deleted"
+	resultUndecodable      = "undecodable"
+)
+
+// eventResult is what processing one event did.
+type eventResult struct {
+	label  string // one of the result* constants
+	detail string // words for the stored outcome and the log; may vary
+}
+
+func (r eventResult) outcome() string {
+	if r.detail == "" {
+		return r.label
+	}
+	return r.label + ": " + r.detail
+}
+
 // eventWorker applies one stored webhook event to the ledger and enqueues
 // the work it calls for, in one transaction.
 type eventWorker struct {
@@ -23,7 +59,7 @@ type eventWorker struct {
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[ProcessEventArgs]) error {
 	e := w.e
-	stored, err := e.Store.GetEvent(ctx, job.Args.EventID)
+	stored, err := e.store.GetEvent(ctx, job.Args.EventID)
 	if err != nil {
 		return err
 	}
@@ -34,22 +70,30 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[ProcessEventArgs]
 	if err != nil {
 		// Verified and decoded at intake; this cannot fail unless the code
 		// changed in between. Record it rather than retry forever.
-		return e.Store.MarkEventProcessed(ctx, stored.ID, e.now(), "undecodable: "+err.Error())
+		e.countEvent(stored.Event, resultUndecodable)
+		return e.store.MarkEventProcessed(ctx, stored.ID, e.now(), resultUndecodable+": "+err.Error())
 	}
 	result, err := e.apply(ctx, stored, ev)
 	if err != nil {
 		return err
 	}
-	if e.Metrics != nil {
-		e.Metrics.Events.WithLabelValues(ev.Event, result).Inc()
-	}
-	return e.Store.MarkEventProcessed(ctx, stored.ID, e.now(), result)
+	e.countEvent(ev.Event, result.label)
+	return e.store.MarkEventProcessed(ctx, stored.ID, e.now(), result.outcome())
 }
 
-func (e *Engine) apply(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (string, error) {
+func (e *Engine) countEvent(event, result string) {
+	if e.metrics != nil {
+		if !api.Handled(event) {
+			event = "other"
+		}
+		e.metrics.Events.WithLabelValues(event, result).Inc()
+	}
+}
+
+func (e *Engine) apply(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	switch ev.Event {
 	case api.EventAppDeauthorized:
-		return e.deauthorize(ctx, ev.Payload.AccountID)
+		return e.deauthorizeAccount(ctx, ev.Payload.AccountID)
 	case api.EventMeetingCreated, api.EventMeetingUpdated:
 		return e.scheduled(ctx, ev)
 	case api.EventMeetingDeleted:
@@ -65,20 +109,20 @@ func (e *Engine) apply(ctx context.Context, stored *store.StoredEvent, ev *api.E
 	case api.EventParticipantRoleChanged:
 		return e.roleChanged(ctx, stored, ev)
 	}
-	return "ignored", nil
+	return eventResult{label: resultIgnored}, nil
 }
 
-func (e *Engine) deauthorize(ctx context.Context, accountID string) (string, error) {
-	if e.Deauthorize != nil {
-		if err := e.Deauthorize(ctx, accountID); err != nil {
-			return "", err
+func (e *Engine) deauthorizeAccount(ctx context.Context, accountID string) (eventResult, error) {
+	if e.deauthorize != nil {
+		if err := e.deauthorize(ctx, accountID); err != nil {
+			return eventResult{}, err
 		}
 	}
-	if err := e.Store.DeleteAccount(ctx, accountID); err != nil {
-		return "", err
+	if err := e.store.DeleteAccount(ctx, accountID); err != nil {
+		return eventResult{}, err
 	}
-	e.Logger.InfoContext(ctx, "app deauthorized: account data deleted", "account_id", accountID)
-	return "account data deleted", nil
+	e.logger.InfoContext(ctx, "app deauthorized: account data deleted", "account_id", accountID)
+	return eventResult{label: resultAccountDeleted}, nil
 }
 
 // meetingFields copies what the event says about the meeting into m.
@@ -109,14 +153,14 @@ func meetingFields(m grant.Meeting, o *api.MeetingObject) grant.Meeting {
 
 // scheduled records a created or updated meeting and schedules its
 // preparation LeadTime before the start.
-func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (string, error) {
+func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	meetingID := string(o.ID)
 	if meetingID == "" {
-		return "ignored: no meeting id", nil
+		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
-	result := "recorded"
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	result := eventResult{label: resultRecorded}
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
 			return err
@@ -134,14 +178,14 @@ func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (string, error) {
 		if err := tx.SaveMeeting(ctx, m); err != nil {
 			return err
 		}
-		if m.StartTime.IsZero() || m.Status != grant.MeetingScheduled || !e.Policy.MeetingInScope(m) {
+		if m.StartTime.IsZero() || m.Status != grant.MeetingScheduled || !e.policy.MeetingInScope(m) {
 			return nil
 		}
-		at := m.StartTime.Add(-e.LeadTime)
-		result = "prepare scheduled for " + at.UTC().Format(time.RFC3339)
-		opts := uniqueByArgs(10)
+		at := m.StartTime.Add(-e.leadTime)
+		result = eventResult{label: resultPrepareScheduled, detail: "for " + at.UTC().Format(time.RFC3339)}
+		var opts *river.InsertOpts
 		if at.After(e.now()) {
-			opts.ScheduledAt = at
+			opts = &river.InsertOpts{ScheduledAt: at}
 		}
 		return tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: m.AccountID, MeetingID: m.ID,
 			Key: "start:" + strconv.FormatInt(m.StartTime.Unix(), 10)}, opts)
@@ -149,14 +193,14 @@ func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (string, error) {
 	return result, err
 }
 
-func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.MeetingStatus) (string, error) {
+func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.MeetingStatus) (eventResult, error) {
 	o := ev.Payload.Object
 	meetingID := string(o.ID)
 	if meetingID == "" {
-		return "ignored: no meeting id", nil
+		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
-	result := "stale: a newer status is recorded"
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	result := eventResult{label: resultStale, detail: "a newer status is recorded"}
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
 			return err
@@ -177,30 +221,36 @@ func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.
 		if err := tx.SaveMeeting(ctx, next); err != nil {
 			return err
 		}
-		result = string(status)
 		switch status {
 		case grant.MeetingStarted:
-			if !e.Policy.MeetingInScope(next) {
-				result += "; out of scope"
+			result = eventResult{label: resultStarted}
+			if !e.policy.MeetingInScope(next) {
+				result = eventResult{label: resultOutOfScope}
 				return nil
 			}
-			return tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, Key: "uuid:" + next.UUID}, uniqueByArgs(10))
+			return tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, Key: "uuid:" + next.UUID}, nil)
 		case grant.MeetingEnded, grant.MeetingDeleted:
-			return tx.Enqueue(ctx, FinishMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, MeetingUUID: next.UUID}, uniqueByArgs(10))
+			result = eventResult{label: resultEnded}
+			if status == grant.MeetingDeleted {
+				result.label = resultDeleted
+			}
+			return tx.Enqueue(ctx, FinishMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, MeetingUUID: next.UUID}, nil)
 		}
 		return nil
 	})
 	return result, err
 }
 
-func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (string, error) {
+func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	p := o.Participant
 	// event_ts (milliseconds) orders joins and leaves; join_time has only
 	// second precision.
 	joinedAt := ev.Time()
-	result := ""
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	var result eventResult
+	var skipped grant.Reason
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		skipped = ""
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, string(o.ID))
 		if err != nil {
 			return err
@@ -221,37 +271,39 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 		pt, due := grant.ApplyJoin(pt, grant.Join{At: joinedAt, SeenAt: stored.ReceivedAt, UserID: string(p.UserID),
 			ZoomUserID: p.ZoomUserID(), Name: p.UserName, Email: p.Email, Phone: p.PhoneNumber})
 		if !due {
-			result = "no grant due (repeat, older join, or already confirmed)"
+			result = eventResult{label: resultNoGrantDue, detail: "a repeat, an older join, or already confirmed"}
 			return tx.SaveParticipant(ctx, pt)
 		}
-		if m.HostID == "" {
-			m.HostID = o.HostID
-		}
-		if reason := e.Policy.Decide(m, pt); reason != "" {
+		if reason := e.policy.Decide(m, pt); reason != "" {
 			pt.State, pt.Reason = grant.StateSkipped, reason
-			result = "skipped: " + reason
-			e.countGrant("", grant.StateSkipped, reason)
+			result, skipped = eventResult{label: resultSkipped, detail: string(reason)}, reason
 			return tx.SaveParticipant(ctx, pt)
 		}
-		result = "grant enqueued"
+		result = eventResult{label: resultGrantEnqueued}
 		if err := tx.SaveParticipant(ctx, pt); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, GrantParticipantArgs{AccountID: pt.AccountID, MeetingID: pt.MeetingID,
-			MeetingUUID: pt.MeetingUUID, Key: pt.Key, JoinedAtMS: pt.JoinedAt.UnixMilli()}, uniqueByArgs(25))
+			MeetingUUID: pt.MeetingUUID, Key: pt.Key, JoinedAtMS: pt.JoinedAt.UnixMilli()}, nil)
 	})
-	if err == nil {
-		e.Logger.InfoContext(ctx, "participant joined", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
-			"participant_key", p.Key(), "result", result)
+	if err != nil {
+		return result, err
 	}
-	return result, err
+	if skipped != "" {
+		e.countGrant("", grant.StateSkipped, skipped)
+	}
+	e.logger.InfoContext(ctx, "participant joined", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
+		"participant_key", p.Key(), "result", result.outcome())
+	return result, nil
 }
 
-func (e *Engine) left(ctx context.Context, ev *api.Event) (string, error) {
+func (e *Engine) left(ctx context.Context, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	leftAt := ev.Time()
-	result := ""
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	var result eventResult
+	var settled grant.Reason
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		settled = ""
 		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, o.Participant.Key())
 		if err != nil {
 			return err
@@ -259,11 +311,14 @@ func (e *Engine) left(ctx context.Context, ev *api.Event) (string, error) {
 		before := pt.State
 		pt = grant.ApplyLeave(pt, leftAt)
 		if before == grant.StatePending && pt.State == grant.StateSkipped {
-			e.countGrant("", grant.StateSkipped, pt.Reason)
+			settled = pt.Reason
 		}
-		result = fmt.Sprintf("present=%v state=%s", pt.Present(), pt.State)
+		result = eventResult{label: resultLeft, detail: "present=" + strconv.FormatBool(pt.Present()) + " state=" + string(pt.State)}
 		return tx.SaveParticipant(ctx, pt)
 	})
+	if err == nil && settled != "" {
+		e.countGrant("", grant.StateSkipped, settled)
+	}
 	return result, err
 }
 
@@ -274,29 +329,29 @@ func isCoHostRole(role string) bool {
 	return r == "cohost"
 }
 
-func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (string, error) {
+func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	p := o.Participant
 	if !isCoHostRole(p.NewRole) {
-		return "ignored: new role " + p.NewRole, nil
+		return eventResult{label: resultNotCoHostRole}, nil
 	}
 	at := ev.Time()
 	if t, err := time.Parse(time.RFC3339, p.DateTime); err == nil && t.After(at) {
 		at = t
 	}
-	result := ""
+	var result eventResult
 	var confirmed grant.Participant
 	var first bool
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
 		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, p.Key())
 		if err != nil {
 			return err
 		}
 		pt, first = grant.ApplyConfirm(pt, at, stored.ReceivedAt)
 		confirmed = pt
-		result = "confirmed"
+		result = eventResult{label: resultConfirmed}
 		if !first {
-			result = "already confirmed"
+			result = eventResult{label: resultAlreadyConfirmed}
 		}
 		return tx.SaveParticipant(ctx, pt)
 	})
@@ -309,7 +364,7 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 		if !confirmed.JoinSeenAt.IsZero() {
 			e.observe(granter, "confirmed", stored.ReceivedAt.Sub(confirmed.JoinSeenAt))
 		}
-		e.Logger.InfoContext(ctx, "co-host confirmed by Zoom", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
+		e.logger.InfoContext(ctx, "co-host confirmed by Zoom", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
 			"participant_key", p.Key(), "granter", granter, "time_to_cohost_ms", stored.ReceivedAt.Sub(confirmed.JoinSeenAt).Milliseconds())
 	}
 	return result, err

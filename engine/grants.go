@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -20,19 +19,25 @@ type grantWorker struct {
 func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantArgs]) error {
 	e := w.e
 	a := job.Args
-	p, err := e.Store.GetParticipant(ctx, a.MeetingUUID, a.Key)
+	p, err := e.store.GetParticipant(ctx, a.MeetingUUID, a.Key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // the account's data was deleted (app_deauthorized)
+	}
 	if err != nil {
-		return err
+		return e.grantFailed(ctx, job, "", p, err)
 	}
 	if p.JoinedAt.UnixMilli() != a.JoinedAtMS || p.State != grant.StatePending {
 		return nil // a newer join took over, or this one is settled
 	}
-	m, err := e.Store.GetMeeting(ctx, a.AccountID, a.MeetingID)
-	if err != nil {
-		return err
+	m, err := e.store.GetMeeting(ctx, a.AccountID, a.MeetingID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return e.grantFailed(ctx, job, "", p, err)
 	}
 	if m.Status == grant.MeetingEnded && m.UUID == a.MeetingUUID || m.Status == grant.MeetingDeleted {
 		return e.settle(ctx, a, "", grant.Outcome{State: grant.StateSkipped, Reason: grant.ReasonMeetingEnded})
+	}
+	if m.AccountID == "" {
+		m.AccountID, m.ID = a.AccountID, a.MeetingID
 	}
 	if m.UUID == "" {
 		m.UUID = a.MeetingUUID
@@ -40,10 +45,10 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 
 	var last grant.Outcome
 	var lastGranter string
-	for _, g := range e.Granters {
+	for _, g := range e.granters {
 		out, err := g.Grant(ctx, m, p)
 		if err != nil {
-			return e.retryOrFail(ctx, job, g.Name(), p, err)
+			return e.grantFailed(ctx, job, g.Name(), p, err)
 		}
 		lastGranter, last = g.Name(), out
 		if out.State == grant.StateGranted {
@@ -56,42 +61,35 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 	return e.settle(ctx, a, lastGranter, last)
 }
 
-// retryOrFail decides what a granter's error means: wait and retry (rate
-// limits, the agent not seeing the participant yet, Zoom or the agent
-// failing) until GiveUpAfter has passed since the join, then fail the grant
-// with a reason.
-func (e *Engine) retryOrFail(ctx context.Context, job *river.Job[GrantParticipantArgs], granter string, p grant.Participant, err error) error {
-	code := grant.ErrorCode(err)
-	expired := e.now().Sub(p.JoinSeenAt) > e.giveUpAfter()
-	lastAttempt := job.Attempt >= job.MaxAttempts
-	var ge *grant.Error
-	reason := grant.ReasonAgentRejected
-	if errors.As(err, &ge) && ge.Message != "" {
-		reason = ge.Message
+// grantFailed acts on the classifier's decision about err: wait and retry
+// (rate limits, the agent not seeing the participant yet, Zoom or the
+// database failing) until GiveUpAfter has passed since the join, then fail
+// the grant with the error's reason.
+func (e *Engine) grantFailed(ctx context.Context, job *river.Job[GrantParticipantArgs], granter string, p grant.Participant, err error) error {
+	var giveUpAt = p.JoinSeenAt
+	if !giveUpAt.IsZero() {
+		giveUpAt = giveUpAt.Add(e.giveUpAfter)
 	}
-	switch {
-	case code == grant.EREJECTED || code == grant.EINVALID || code == grant.ENOTFOUND:
-		e.Logger.WarnContext(ctx, "grant refused", "granter", granter, "meeting_uuid", p.MeetingUUID, "participant_key", p.Key, "error", err.Error())
-		return e.settle(ctx, job.Args, granter, grant.Outcome{State: grant.StateFailed, Reason: reason})
-	case expired || lastAttempt:
-		e.Logger.WarnContext(ctx, "grant given up", "granter", granter, "meeting_uuid", p.MeetingUUID, "participant_key", p.Key,
-			"attempts", job.Attempt, "error", err.Error())
-		return e.settle(ctx, job.Args, granter, grant.Outcome{State: grant.StateFailed, Reason: reason})
+	d := decide(err, job.Attempt, job.MaxAttempts, e.now(), giveUpAt)
+	switch d.Action {
+	case Snooze:
+		return river.JobSnooze(d.After)
+	case Retry:
+		return err
 	}
-	if d, ok := grant.RetryAfter(err); ok || (ge != nil && ge.RetryAfter > 0) {
-		if !ok {
-			d = ge.RetryAfter
-		}
-		// A wait the other side asked for is not a failed attempt.
-		return river.JobSnooze(max(d, 10*time.Millisecond))
+	msg := "grant failed"
+	if grant.ErrorCode(err) != grant.EREJECTED && grant.ErrorCode(err) != grant.EINVALID && grant.ErrorCode(err) != grant.ENOTFOUND {
+		msg = "grant given up"
 	}
-	return err // River retries with RetryPolicy
+	e.logger.WarnContext(ctx, msg, "granter", granter, "meeting_uuid", job.Args.MeetingUUID, "participant_key", job.Args.Key,
+		"attempt", job.Attempt, "reason", string(d.Reason), "error", err.Error())
+	return e.settle(ctx, job.Args, granter, grant.Outcome{State: grant.StateFailed, Reason: d.Reason, Detail: err.Error()})
 }
 
 // settle records a grant's outcome under the participant's row lock.
 func (e *Engine) settle(ctx context.Context, a GrantParticipantArgs, granter string, out grant.Outcome) error {
 	var before, after grant.Participant
-	err := e.Store.InTx(ctx, func(tx store.Tx) error {
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
 		p, err := tx.LockParticipant(ctx, a.AccountID, a.MeetingID, a.MeetingUUID, a.Key)
 		if err != nil {
 			return err
@@ -115,8 +113,9 @@ func (e *Engine) settle(ctx context.Context, a GrantParticipantArgs, granter str
 		if after.State == grant.StateGranted && !after.JoinSeenAt.IsZero() {
 			e.observe(granter, "granted", after.GrantedAt.Sub(after.JoinSeenAt))
 		}
-		e.Logger.InfoContext(ctx, "grant settled", "meeting_id", a.MeetingID, "meeting_uuid", a.MeetingUUID,
-			"participant_key", a.Key, "granter", granter, "state", string(after.State), "reason", after.Reason)
+		e.logger.InfoContext(ctx, "grant settled", "meeting_id", a.MeetingID, "meeting_uuid", a.MeetingUUID,
+			"participant_key", a.Key, "granter", granter, "state", string(after.State), "reason", string(after.Reason),
+			"detail", after.Detail)
 	}
 	return nil
 }

@@ -14,14 +14,6 @@ import (
 	"github.com/cohost-dev/cohost/store"
 )
 
-// ProcessEventArgs is the job that processes one stored webhook event.
-type ProcessEventArgs struct {
-	EventID string `json:"event_id"`
-}
-
-// Kind is River's name for the job.
-func (ProcessEventArgs) Kind() string { return "process_event" }
-
 // ErrIntakeClosed is returned by Accept after Close.
 var ErrIntakeClosed = errors.New("engine: intake closed")
 
@@ -198,6 +190,7 @@ func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
 				continue
 			}
 			delete(freshFacts, key)
+			results[idx[n]].EventID = in.ID
 			jobs = append(jobs, river.InsertManyParams{Args: ProcessEventArgs{EventID: in.ID}})
 		}
 		return tx.EnqueueMany(ctx, jobs)

@@ -17,15 +17,21 @@ import (
 func openStore(t *testing.T, engineName string, work bool) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	opts := store.Options{}
-	if work {
-		opts.Workers = (&engine.Engine{Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}}).Register()
-	}
-	st, err := store.Open(ctx, testdb.URL(t, engineName), opts)
+	st, err := store.Open(ctx, testdb.URL(t, engineName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	if work {
+		eng, err := engine.New(engine.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.StartWorkers(ctx, store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Stop(context.Background(), 5*time.Second) })
+	}
 	return st
 }
 
@@ -121,10 +127,6 @@ func TestWorkerProcessesEvents(t *testing.T) {
 		t.Run(eng, func(t *testing.T) {
 			ctx := context.Background()
 			st := openStore(t, eng, true)
-			if err := st.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Stop(context.Background(), 5*time.Second) })
 			in := engine.NewIntake(st, engine.IntakeOptions{})
 			t.Cleanup(in.Close)
 			for i := range 5 {
@@ -169,17 +171,5 @@ func TestStoreReopenKeepsData(t *testing.T) {
 	res, err := engine.NewIntake(st, engine.IntakeOptions{}).Accept(ctx, joined("r1", "p1", 1))
 	if err != nil || !res.Duplicate {
 		t.Fatalf("after reopen: duplicate=%v err=%v, want a duplicate", res.Duplicate, err)
-	}
-}
-
-func TestReasonLabelIsBounded(t *testing.T) {
-	for reason, want := range map[string]string{
-		grant.ReasonPhoneOnly:                                           grant.ReasonPhoneOnly,
-		"agent_rejected: agent answered 403 invalid_zak":                grant.ReasonAgentRejected,
-		"get meeting: Zoom does not know it (404 Not Found, code 3001)": "other",
-	} {
-		if got := engine.ReasonLabel(reason); got != want {
-			t.Errorf("ReasonLabel(%q) = %q, want %q", reason, got, want)
-		}
 	}
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -18,35 +20,40 @@ type prepareWorker struct {
 
 func (w *prepareWorker) Work(ctx context.Context, job *river.Job[PrepareMeetingArgs]) error {
 	e := w.e
-	m, err := e.Store.GetMeeting(ctx, job.Args.AccountID, job.Args.MeetingID)
+	m, err := e.store.GetMeeting(ctx, job.Args.AccountID, job.Args.MeetingID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted with its account
+	}
 	if err != nil {
 		return err
 	}
-	if m.Status == grant.MeetingEnded || m.Status == grant.MeetingDeleted || !e.Policy.MeetingInScope(m) {
+	if m.Status == grant.MeetingEnded || m.Status == grant.MeetingDeleted || !e.policy.MeetingInScope(m) {
 		return nil
 	}
-	for _, g := range e.Granters {
-		err := g.Prepare(ctx, m)
-		state := store.GranterState{Granter: g.Name(), State: "prepared", At: e.now()}
-		if err != nil {
-			if d, ok := grant.RetryAfter(err); ok {
-				return river.JobSnooze(d)
+	for _, g := range e.granters {
+		state := grant.GranterState{Granter: g.Name(), Phase: grant.GranterPrepared}
+		if err := g.Prepare(ctx, m); err != nil {
+			d := decide(err, job.Attempt, job.MaxAttempts, e.now(), time.Time{})
+			switch d.Action {
+			case Snooze:
+				return river.JobSnooze(d.After)
+			case Retry:
+				return err
 			}
-			if code := grant.ErrorCode(err); code == grant.EUNAVAILABLE || code == grant.EINTERNAL {
-				if job.Attempt < job.MaxAttempts {
-					return err
-				}
-			}
-			state.State, state.Detail = "prepare_failed", err.Error()
-			e.Logger.WarnContext(ctx, "meeting preparation failed", "meeting_id", m.ID, "granter", g.Name(), "error", err.Error())
-		} else if d, ok := g.(interface{ PrepareDetail(grant.Meeting) string }); ok {
-			state.Detail = d.PrepareDetail(m)
+			// A granter that cannot prepare still grants lazily, per joiner;
+			// the failure is shown on the meeting, and the others prepare.
+			state.Phase, state.Detail = grant.GranterPrepareFailed, string(d.Reason)+": "+err.Error()
+			e.logger.WarnContext(ctx, "meeting preparation failed", "meeting_id", m.ID, "granter", g.Name(),
+				"reason", string(d.Reason), "error", err.Error())
+		} else if pd, ok := g.(grant.PrepareDetailer); ok {
+			state.Detail = pd.PrepareDetail(m)
 		}
-		if err := e.Store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
+		state.At = e.now()
+		if err := e.store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
 			return err
 		}
 	}
-	e.Logger.InfoContext(ctx, "meeting prepared", "meeting_id", m.ID, "meeting_uuid", m.UUID)
+	e.logger.InfoContext(ctx, "meeting prepared", "meeting_id", m.ID, "meeting_uuid", m.UUID)
 	return nil
 }
 
@@ -59,31 +66,38 @@ type finishWorker struct {
 
 func (w *finishWorker) Work(ctx context.Context, job *river.Job[FinishMeetingArgs]) error {
 	e := w.e
-	m, err := e.Store.GetMeeting(ctx, job.Args.AccountID, job.Args.MeetingID)
+	m, err := e.store.GetMeeting(ctx, job.Args.AccountID, job.Args.MeetingID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted with its account
+	}
 	if err != nil {
 		return err
 	}
 	if m.Live() && m.UUID != job.Args.MeetingUUID {
 		return nil // the next instance already started; it keeps the session
 	}
-	for _, g := range e.Granters {
+	for _, g := range e.granters {
+		state := grant.GranterState{Granter: g.Name(), Phase: grant.GranterFinished}
 		if err := g.Finish(ctx, m); err != nil {
-			if d, ok := grant.RetryAfter(err); ok {
-				return river.JobSnooze(d)
-			}
-			if job.Attempt < job.MaxAttempts {
+			d := decide(err, job.Attempt, job.MaxAttempts, e.now(), time.Time{})
+			switch d.Action {
+			case Snooze:
+				return river.JobSnooze(d.After)
+			case Retry:
 				return err
 			}
-			e.Logger.ErrorContext(ctx, "meeting finish failed", "meeting_id", m.ID, "granter", g.Name(), "error", err.Error())
-			_ = e.Store.SetGranterState(ctx, m.AccountID, m.ID, store.GranterState{Granter: g.Name(), State: "finish_failed", Detail: err.Error(), At: e.now()})
-			continue
+			state.Phase, state.Detail = grant.GranterFinishFailed, string(d.Reason)+": "+err.Error()
+			e.logger.ErrorContext(ctx, "meeting finish failed", "meeting_id", m.ID, "granter", g.Name(),
+				"reason", string(d.Reason), "error", err.Error())
 		}
-		if err := e.Store.SetGranterState(ctx, m.AccountID, m.ID, store.GranterState{Granter: g.Name(), State: "finished", At: e.now()}); err != nil {
+		state.At = e.now()
+		if err := e.store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
 			return err
 		}
 	}
 	settled := 0
-	err = e.Store.InTx(ctx, func(tx store.Tx) error {
+	err = e.store.InTx(ctx, func(tx store.Tx) error {
+		settled = 0
 		keys, err := tx.ParticipantKeys(ctx, job.Args.MeetingUUID, grant.StatePending)
 		if err != nil {
 			return err
@@ -109,6 +123,6 @@ func (w *finishWorker) Work(ctx context.Context, job *river.Job[FinishMeetingArg
 	for range settled {
 		e.countGrant("", grant.StateSkipped, grant.ReasonMeetingEnded)
 	}
-	e.Logger.InfoContext(ctx, "meeting finished", "meeting_id", m.ID, "meeting_uuid", job.Args.MeetingUUID, "pending_settled", settled)
+	e.logger.InfoContext(ctx, "meeting finished", "meeting_id", m.ID, "meeting_uuid", job.Args.MeetingUUID, "pending_settled", settled)
 	return nil
 }

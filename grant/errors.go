@@ -2,61 +2,56 @@ package grant
 
 import (
 	"errors"
-	"fmt"
 	"time"
 )
 
 // Error codes, in the style of benbjohnson/wtf: a small set that callers
-// branch on, mapped to HTTP statuses and to retry decisions in one place each.
+// branch on. The engine's failure classifier (engine/failure.go) is the one
+// place that turns a code into a retry decision.
 const (
-	EINVALID     = "invalid"      // bad input; retrying does not help
+	EINVALID     = "invalid"      // bad input or unreadable data; retrying does not help
 	ENOTFOUND    = "not_found"    // the thing does not exist
-	EUNAVAILABLE = "unavailable"  // a dependency failed; retry with backoff
-	ERATELIMITED = "rate_limited" // retry after RetryAfter, not a failure
+	EUNAVAILABLE = "unavailable"  // a dependency failed; retry with backoff (or after RetryAfter)
+	ERATELIMITED = "rate_limited" // retry after RetryAfter; not a failure
 	EREJECTED    = "rejected"     // the other side refused for good
-	EINTERNAL    = "internal"
+	EINTERNAL    = "internal"     // cohost's own unexpected failure; retried, it may pass
 )
 
 // Error is cohost's domain error.
 type Error struct {
-	Code    string
+	Code string
+	// Reason is what the grant fails with if this error ends it.
+	Reason Reason
+	// Message says what happened in words, for the log and the ledger's
+	// detail; it never carries a secret.
 	Message string
-	// RetryAfter is how long to wait before retrying (ERATELIMITED).
+	// RetryAfter is how long to wait before trying again, when the other
+	// side said (a 429's Retry-After) or the granter knows (a session still
+	// joining).
 	RetryAfter time.Duration
 	Err        error
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	s := e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
 	}
-	return e.Code + ": " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errorf returns an *Error with a formatted message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // ErrorCode returns the code of err, EINTERNAL for errors that are not *Error.
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
 	if err == nil {
 		return ""
 	}
-	return EINTERNAL
-}
-
-// RetryAfter returns the wait requested by a rate-limited error.
-func RetryAfter(err error) (time.Duration, bool) {
-	var e *Error
-	if errors.As(err, &e) && e.Code == ERATELIMITED {
-		return e.RetryAfter, true
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
 	}
-	return 0, false
+	return EINTERNAL
 }

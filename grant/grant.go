@@ -41,6 +41,8 @@ type IntakeResult struct {
 	// Duplicate is true when the delivery or the fact was seen before; nothing
 	// new was stored or enqueued.
 	Duplicate bool
+	// EventID is the id of the stored event ("" for a duplicate).
+	EventID string
 }
 
 // NewID returns a random 128-bit id in hex.

@@ -1,22 +1,27 @@
 package grant
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Outcome is what a granter did for one participant.
 type Outcome struct {
 	State  State  // StateGranted, StateSkipped or StateFailed
-	Reason string // for skipped and failed
+	Reason Reason // for skipped and failed
+	// Detail adds what the other side said, for the ledger and the log.
+	Detail string
 	// AwaitConfirmation is true when Zoom will report the role change
 	// (meeting.participant_role_changed), which then confirms the grant.
 	AwaitConfirmation bool
 }
 
-// Granter is one route to co-host (design section 1): the co-host agent,
+// Granter is one route to co-host (docs/architecture.md): the co-host agent,
 // permission settings, or alternative hosts.
 //
-// Every method is idempotent: River runs jobs at least once. An error with
-// code ERATELIMITED or EUNAVAILABLE is retried; any other error fails the
-// grant with its message as the reason.
+// Every method is idempotent: River runs jobs at least once. Errors are
+// *Error with a code and the Reason the grant fails with if the error ends
+// it; the engine's failure classifier decides whether to wait, retry or fail.
 type Granter interface {
 	// Name is the granter's name in COHOST_GRANTERS.
 	Name() string
@@ -27,4 +32,32 @@ type Granter interface {
 	Grant(ctx context.Context, m Meeting, p Participant) (Outcome, error)
 	// Finish undoes what Prepare did once the meeting has ended.
 	Finish(ctx context.Context, m Meeting) error
+}
+
+// GranterPhase is where one granter is with one meeting.
+type GranterPhase string
+
+// Granter phases, as the admin API shows them.
+const (
+	GranterPrepared      GranterPhase = "prepared"
+	GranterPrepareFailed GranterPhase = "prepare_failed"
+	GranterFinished      GranterPhase = "finished"
+	GranterFinishFailed  GranterPhase = "finish_failed"
+)
+
+// GranterState is what one granter did for one meeting.
+type GranterState struct {
+	Granter string
+	Phase   GranterPhase
+	// Detail explains the phase: which settings an admin locked, why the
+	// preparation failed.
+	Detail string
+	At     time.Time
+}
+
+// PrepareDetailer is implemented by granters that report, after Prepare,
+// what the preparation achieved (e.g. "applied 12 of 14; locked by the
+// account admin: …"); the engine stores it as the meeting's granter detail.
+type PrepareDetailer interface {
+	PrepareDetail(m Meeting) string
 }

@@ -23,25 +23,6 @@ const (
 // Final reports whether no more work is due for the current join.
 func (s State) Final() bool { return s == StateConfirmed || s == StateSkipped || s == StateFailed }
 
-// Reasons for skipped and failed grants, as they appear in the ledger, the
-// logs and the metrics.
-const (
-	ReasonHost                  = "is_host"
-	ReasonAgent                 = "is_agent"
-	ReasonPhoneOnly             = "phone_only"
-	ReasonMeetingOutOfScope     = "meeting_out_of_scope"
-	ReasonParticipantOutOfScope = "participant_out_of_scope"
-	ReasonNotSignedIn           = "not_signed_in"
-	ReasonLeft                  = "left_before_grant"
-	ReasonMeetingEnded          = "meeting_ended"
-	ReasonNotVisible            = "participant_not_visible_to_agent"
-	ReasonNotEligible           = "not_eligible_alternative_host"
-	ReasonAlternativeHostsLimit = "alternative_hosts_daily_limit"
-	ReasonAgentRejected         = "agent_rejected"
-	ReasonZoomRejected          = "zoom_rejected"
-	ReasonNoGranter             = "no_granter_can_grant"
-)
-
 // Participant is one person in one meeting instance, with their grant.
 type Participant struct {
 	AccountID   string
@@ -62,7 +43,10 @@ type Participant struct {
 
 	State   State
 	Granter string
-	Reason  string
+	Reason  Reason
+	// Detail adds what the granter or Zoom said about a skipped or failed
+	// grant, in words.
+	Detail string
 	// JoinSeenAt is when cohost received the join webhook: the start of the
 	// time-to-co-host clock.
 	JoinSeenAt  time.Time

@@ -69,7 +69,7 @@ func (p *Policy) MeetingInScope(m Meeting) bool {
 
 // Decide returns "" when the participant is to be granted, or the reason to
 // skip them.
-func (p *Policy) Decide(m Meeting, pt Participant) string {
+func (p *Policy) Decide(m Meeting, pt Participant) Reason {
 	switch {
 	case m.HostID != "" && pt.ZoomUserID == m.HostID && p.AgentDisplayName != "" && pt.Name == p.AgentDisplayName:
 		return ReasonAgent

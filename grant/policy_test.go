@@ -17,7 +17,7 @@ func TestPolicyDecide(t *testing.T) {
 		policy grant.Policy
 		m      grant.Meeting
 		p      grant.Participant
-		want   string
+		want   grant.Reason
 	}{
 		{"default grants a guest", grant.Policy{}, m, guest, ""},
 		{"host is never granted", grant.Policy{}, m, grant.Participant{ZoomUserID: "host", Name: "Boss"}, grant.ReasonHost},

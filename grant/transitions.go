@@ -34,7 +34,7 @@ func ApplyJoin(p Participant, j Join) (Participant, bool) {
 	if p.State == StateConfirmed && !p.ConfirmedAt.Before(j.At) {
 		return p, false // the role change for this join arrived first
 	}
-	p.State, p.Granter, p.Reason = StatePending, "", ""
+	p.State, p.Granter, p.Reason, p.Detail = StatePending, "", "", ""
 	p.JoinSeenAt, p.GrantedAt, p.ConfirmedAt, p.Attempts = j.SeenAt, time.Time{}, time.Time{}, 0
 	return p, true
 }
@@ -47,7 +47,7 @@ func ApplyLeave(p Participant, at time.Time) Participant {
 	}
 	p.LeftAt = at
 	if !p.Present() && p.State == StatePending {
-		p.State, p.Reason = StateSkipped, ReasonLeft
+		p.State, p.Reason, p.Detail = StateSkipped, ReasonLeft, ""
 	}
 	return p
 }
@@ -62,7 +62,7 @@ func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Partic
 		}
 		return p
 	}
-	p.State, p.Granter, p.Reason = o.State, granter, o.Reason
+	p.State, p.Granter, p.Reason, p.Detail = o.State, granter, o.Reason, o.Detail
 	if o.State == StateGranted && p.GrantedAt.IsZero() {
 		p.GrantedAt = at
 	}
@@ -70,11 +70,11 @@ func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Partic
 }
 
 // ApplySkip settles a grant as skipped for reason, unless it already holds.
-func ApplySkip(p Participant, reason string) Participant {
+func ApplySkip(p Participant, reason Reason) Participant {
 	if p.State == StateConfirmed || p.State == StateGranted || p.State == StateFailed {
 		return p
 	}
-	p.State, p.Reason = StateSkipped, reason
+	p.State, p.Reason, p.Detail = StateSkipped, reason, ""
 	return p
 }
 
@@ -86,7 +86,7 @@ func ApplyConfirm(p Participant, at, seenAt time.Time) (Participant, bool) {
 		return p, false
 	}
 	first := p.State != StateConfirmed
-	p.State, p.Reason = StateConfirmed, ""
+	p.State, p.Reason, p.Detail = StateConfirmed, "", ""
 	p.ConfirmedAt = at
 	if p.GrantedAt.IsZero() {
 		p.GrantedAt = seenAt

@@ -1,39 +1,32 @@
 package granters
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
+	"errors"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/cohost-dev/cohost/agentclient"
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/meetingsdk"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
-// Agent grants the real co-host role through the co-host agent (design
-// section 5): a Meeting SDK app that sits in the meeting as its host and
-// calls AssignCoHost. cohostd gives it the host's ZAK and a Meeting SDK
-// signature so it can join as host.
+// Agent grants the real co-host role through the co-host agent (the
+// contract in api/agent.openapi.yaml): an operator's own Meeting SDK client,
+// used by a person, that sits in the meeting as its host and calls
+// AssignCoHost. cohostd gives it the host's ZAK and a Meeting SDK signature so
+// it can join as host. The agent client does the HTTP; this type decides.
 type Agent struct {
-	// BaseURL is COHOST_AGENT_URL.
-	BaseURL string
-	// Secret signs the bearer JWT of every request (COHOST_AGENT_SECRET).
-	Secret []byte
+	Client *agentclient.Client
 	// SDKKey and SDKSecret sign the Meeting SDK signature.
 	SDKKey, SDKSecret string
 	// DisplayName is the name the agent joins with.
 	DisplayName string
 	Zoom        *zoomclient.Client
-	HTTP        *http.Client
 	Logger      *slog.Logger
 	// PerMeeting bounds concurrent co-host calls per meeting in this process,
 	// so a storm of joins does not flood the agent. Default 8.
@@ -45,9 +38,10 @@ type Agent struct {
 	// who never shows up costs few calls.
 	RetryDelay time.Duration
 
-	mu    sync.Mutex
-	slots map[string]chan struct{}
+	slots meetingSlots
 }
+
+var _ grant.Granter = (*Agent)(nil)
 
 // Name implements grant.Granter.
 func (a *Agent) Name() string { return "agent" }
@@ -64,89 +58,66 @@ func (a *Agent) retryDelay(p grant.Participant) time.Duration {
 
 // Prepare opens (or keeps) the agent's session in the meeting.
 func (a *Agent) Prepare(ctx context.Context, m grant.Meeting) error {
-	_, err := a.openSession(ctx, m)
+	_, err := a.openSession(ctx, m, grant.Participant{})
 	return err
 }
 
-// Grant asks the agent to make the participant co-host.
+// Grant asks the agent to make the participant co-host. An agent that is not
+// in the meeting (restarted, or the joiner came before the lead time) is
+// asked to join first, once.
 func (a *Agent) Grant(ctx context.Context, m grant.Meeting, p grant.Participant) (grant.Outcome, error) {
-	release, err := a.acquire(ctx, m.ID)
+	number, err := meetingNumber(m.ID)
 	if err != nil {
-		return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: "waiting for a slot", Err: err}
+		return grant.Outcome{}, err
+	}
+	release, err := a.slots.acquire(ctx, m.AccountID+"/"+m.ID, a.PerMeeting)
+	if err != nil {
+		return grant.Outcome{}, agentFailure("waiting for a slot to call the agent", err, 0)
 	}
 	defer release()
-	meetingID, err := strconv.ParseInt(m.ID, 10, 64)
-	if err != nil {
-		return grant.Outcome{}, grant.Errorf(grant.EINVALID, "meeting id %q is not numeric", m.ID)
-	}
 	body := api.AgentCoHostRequest{ParticipantUUID: p.Key, UserID: p.UserID, UserName: p.Name, Email: p.Email}
 	if p.Key == p.UserID {
 		body.ParticipantUUID = ""
 	}
-	for try := 0; ; try++ {
-		status, code, retryAfter, err := a.call(ctx, http.MethodPut, api.AgentCoHostPath(meetingID, p.Key), body)
-		if err != nil {
-			return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: "agent unreachable", Err: err}
+	_, _, err = a.Client.MakeCoHost(ctx, number, p.Key, body)
+	if ae, ok := errors.AsType[*agentclient.AgentError](err); ok && ae.Code == api.AgentErrNoSession {
+		joined, openErr := a.openSession(ctx, m, p)
+		if openErr != nil {
+			return grant.Outcome{}, openErr
 		}
-		switch {
-		case status == http.StatusOK:
-			return grant.Outcome{State: grant.StateGranted, AwaitConfirmation: true}, nil
-		case status == http.StatusNotFound && code == api.AgentErrNoSession && try == 0:
-			// The agent is not in the meeting (restarted, or the joiner came
-			// before the lead time): open the session, then retry once.
-			joined, err := a.openSession(ctx, m)
-			if err != nil {
-				return grant.Outcome{}, err
-			}
-			if !joined {
-				return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: "agent joining the meeting", RetryAfter: a.retryDelay(p)}
-			}
-			continue
-		case status == http.StatusNotFound && code == api.AgentErrNoSession:
-			return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: "agent joining the meeting", RetryAfter: a.retryDelay(p)}
-		case status == http.StatusConflict:
-			return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: grant.ReasonNotVisible, RetryAfter: a.retryDelay(p)}
-		case status == http.StatusTooManyRequests:
-			return grant.Outcome{}, &grant.Error{Code: grant.ERATELIMITED, Message: "agent rate limit", RetryAfter: retryAfter}
-		case status >= 500:
-			return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Message: fmt.Sprintf("agent answered %d", status)}
-		default:
-			return grant.Outcome{}, &grant.Error{Code: grant.EREJECTED, Message: fmt.Sprintf("%s: agent answered %d %s", grant.ReasonAgentRejected, status, code)}
+		if !joined {
+			return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonAgentUnavailable,
+				Message: "the agent is joining the meeting", RetryAfter: a.retryDelay(p)}
 		}
+		_, _, err = a.Client.MakeCoHost(ctx, number, p.Key, body)
 	}
+	if err != nil {
+		return grant.Outcome{}, agentFailure("making the participant co-host", err, a.retryDelay(p))
+	}
+	return grant.Outcome{State: grant.StateGranted, AwaitConfirmation: true}, nil
 }
 
 // Finish makes the agent leave the meeting.
 func (a *Agent) Finish(ctx context.Context, m grant.Meeting) error {
-	meetingID, err := strconv.ParseInt(m.ID, 10, 64)
+	number, err := meetingNumber(m.ID)
 	if err != nil {
-		return nil
+		return err
 	}
-	status, _, retryAfter, err := a.call(ctx, http.MethodDelete, api.AgentSessionPath(meetingID), nil)
-	switch {
-	case err != nil:
-		return &grant.Error{Code: grant.EUNAVAILABLE, Message: "agent unreachable", Err: err}
-	case status == http.StatusNoContent || status == http.StatusOK || status == http.StatusNotFound:
-		return nil
-	case status == http.StatusTooManyRequests:
-		return &grant.Error{Code: grant.ERATELIMITED, Message: "agent rate limit", RetryAfter: retryAfter}
-	case status >= 500:
-		return &grant.Error{Code: grant.EUNAVAILABLE, Message: fmt.Sprintf("agent answered %d", status)}
-	}
-	return grant.Errorf(grant.EREJECTED, "agent answered %d to leaving the meeting", status)
+	_, err = a.Client.CloseSession(ctx, number)
+	return agentFailure("leaving the meeting", err, 0)
 }
 
 // openSession asks the agent to join the meeting as its host. It reports
 // whether the agent is in the meeting (200/201) rather than still joining (202).
-func (a *Agent) openSession(ctx context.Context, m grant.Meeting) (bool, error) {
-	meetingID, err := strconv.ParseInt(m.ID, 10, 64)
+func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Participant) (bool, error) {
+	number, err := meetingNumber(m.ID)
 	if err != nil {
-		return false, grant.Errorf(grant.EINVALID, "meeting id %q is not numeric", m.ID)
+		return false, err
 	}
-	zc := a.Zoom.Account(m.AccountID)
-	zm, _, err := zc.Meetings.Get(ctx, meetingID)
+	zc := zoomFor(a.Zoom, m.AccountID)
+	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
-		return false, zoomFailure("get meeting", err)
+		return false, zoomFailure("reading meeting "+m.ID, err)
 	}
 	hostID := zm.HostID
 	if hostID == "" {
@@ -154,145 +125,75 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting) (bool, error) 
 	}
 	zak, _, err := zc.Users.ZAK(ctx, hostID)
 	if err != nil {
-		return false, zoomFailure("get the host's ZAK", err)
+		return false, zoomFailure("getting the host's ZAK", err)
 	}
-	sig, err := MeetingSDKSignature(a.SDKKey, a.SDKSecret, meetingID, time.Now())
+	sig, err := meetingsdk.Signature(a.SDKKey, a.SDKSecret, number, api.SDKRoleHost, time.Now())
 	if err != nil {
-		return false, grant.Errorf(grant.EINTERNAL, "sign the Meeting SDK signature: %v", err)
+		return false, &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonInternal, Message: err.Error()}
 	}
 	uuid := m.UUID
 	if uuid == "" {
 		uuid = zm.UUID
 	}
-	status, code, retryAfter, err := a.call(ctx, http.MethodPut, api.AgentSessionPath(meetingID), api.AgentSessionRequest{
-		MeetingNumber: strconv.FormatInt(meetingID, 10), MeetingUUID: uuid, Password: zm.Password,
+	joined, _, err := a.Client.OpenSession(ctx, number, api.AgentSessionRequest{
+		MeetingNumber: strconv.FormatInt(number, 10), MeetingUUID: uuid, Password: zm.Password,
 		ZAK: zak, Signature: sig, DisplayName: a.DisplayName,
 	})
-	switch {
-	case err != nil:
-		return false, &grant.Error{Code: grant.EUNAVAILABLE, Message: "agent unreachable", Err: err}
-	case status == http.StatusOK || status == http.StatusCreated:
-		return true, nil
-	case status == http.StatusAccepted:
-		return false, nil
-	case status == http.StatusTooManyRequests:
-		return false, &grant.Error{Code: grant.ERATELIMITED, Message: "agent rate limit", RetryAfter: retryAfter}
-	case status >= 500:
-		return false, &grant.Error{Code: grant.EUNAVAILABLE, Message: fmt.Sprintf("agent answered %d to opening the session", status)}
+	if err != nil {
+		return false, agentFailure("opening the agent's session", err, a.retryDelay(p))
 	}
-	return false, grant.Errorf(grant.EREJECTED, "%s: agent refused the session: %d %s", grant.ReasonAgentRejected, status, code)
+	return joined, nil
 }
 
-// call sends one request to the agent with a fresh bearer JWT.
-func (a *Agent) call(ctx context.Context, method, path string, body any) (status int, code api.AgentErrorCode, retryAfter time.Duration, err error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, "", 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.BaseURL+path, rd)
-	if err != nil {
-		return 0, "", 0, err
-	}
-	token, err := AgentToken(a.Secret, time.Now())
-	if err != nil {
-		return 0, "", 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	client := a.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", 0, fmt.Errorf("%s %s: %w", method, path, scrubURLError(err))
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode >= 300 {
-		var e api.AgentError
-		_ = json.Unmarshal(b, &e)
-		code = e.Error
-	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		retryAfter = time.Second
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			retryAfter = min(time.Duration(s)*time.Second, 5*time.Minute)
-		}
-	}
-	return resp.StatusCode, code, retryAfter, nil
+// meetingSlots bounds concurrent calls per meeting. A meeting's entry lives
+// only while a call holds or waits for one of its slots, so a long-running
+// cohostd does not keep one per meeting it ever served.
+type meetingSlots struct {
+	mu sync.Mutex
+	m  map[string]*slotGroup
 }
 
-// acquire takes one of the meeting's concurrency slots.
-func (a *Agent) acquire(ctx context.Context, meetingID string) (func(), error) {
-	a.mu.Lock()
-	if a.slots == nil {
-		a.slots = map[string]chan struct{}{}
+type slotGroup struct {
+	ch    chan struct{}
+	users int // holders and waiters
+}
+
+// acquire takes one of key's n slots (n <= 0: 8), waiting until one is free
+// or ctx is done. release gives it back.
+func (s *meetingSlots) acquire(ctx context.Context, key string, n int) (release func(), err error) {
+	if n <= 0 {
+		n = 8
 	}
-	ch, ok := a.slots[meetingID]
-	if !ok {
-		n := a.PerMeeting
-		if n <= 0 {
-			n = 8
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[string]*slotGroup{}
+	}
+	g := s.m[key]
+	if g == nil {
+		g = &slotGroup{ch: make(chan struct{}, n)}
+		s.m[key] = g
+	}
+	g.users++
+	s.mu.Unlock()
+	done := func() {
+		s.mu.Lock()
+		if g.users--; g.users == 0 {
+			delete(s.m, key)
 		}
-		ch = make(chan struct{}, n)
-		a.slots[meetingID] = ch
+		s.mu.Unlock()
 	}
-	a.mu.Unlock()
 	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
+	case g.ch <- struct{}{}:
+		return func() { <-g.ch; done() }, nil
 	case <-ctx.Done():
+		done()
 		return nil, ctx.Err()
 	}
 }
 
-// AgentToken mints the bearer JWT of the agent contract: HS256, iss cohostd,
-// aud cohost-agent, a fresh jti, valid for less than 60 s.
-func AgentToken(secret []byte, now time.Time) (string, error) {
-	claims := jwt.RegisteredClaims{
-		Issuer:    api.AgentJWTIssuer,
-		Audience:  jwt.ClaimStrings{api.AgentJWTAudience},
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(55 * time.Second)),
-		ID:        grant.NewID(),
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+// len reports how many meetings have an entry (for tests).
+func (s *meetingSlots) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
 }
-
-// MeetingSDKSignature mints the Meeting SDK JWT that lets the agent start the
-// meeting as host (role 1, with the host's ZAK): HS256 with the SDK secret,
-// appKey and sdkKey, mn, role, iat, exp and tokenExp two hours after iat
-// (Zoom accepts 30 min to 48 h).
-func MeetingSDKSignature(sdkKey, sdkSecret string, meetingNumber int64, now time.Time) (string, error) {
-	iat := now.Add(-30 * time.Second).Unix() // tolerate clock skew, as Zoom's sample does
-	exp := iat + 2*60*60
-	claims := jwt.MapClaims{
-		"appKey":   sdkKey,
-		"sdkKey":   sdkKey,
-		"mn":       meetingNumber,
-		"role":     api.SDKRoleHost,
-		"iat":      iat,
-		"exp":      exp,
-		"tokenExp": exp,
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(sdkSecret))
-}
-
-// scrubURLError drops the URL from a transport error: the agent URL may carry
-// credentials in its userinfo.
-func scrubURLError(err error) error {
-	type unwrapper interface{ Unwrap() error }
-	if u, ok := err.(unwrapper); ok && u.Unwrap() != nil {
-		return u.Unwrap()
-	}
-	return err
-}
-
-var _ grant.Granter = (*Agent)(nil)

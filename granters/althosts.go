@@ -36,7 +36,9 @@ const (
 // meeting's settings.alternative_hosts, in batches, so that Zoom makes them
 // host or co-host when they join it — the next time they join: Zoom applies
 // alternative hosts at join, so the session the person is in does not change
-// (zoom-platform.md §1.2). The grant is therefore StateGranted without
+// (Zoom's help article KB0067027: alternative hosts "must be signed in to
+// Zoom with the correct account in order to be granted the host or co-host
+// permissions"). The grant is therefore StateGranted without
 // AwaitConfirmation. Everyone else is skipped with ReasonNotEligible, and the
 // engine tries the next granter.
 //
@@ -189,7 +191,7 @@ func (g *AlternativeHosts) Grant(ctx context.Context, m grant.Meeting, p grant.P
 		log.WarnContext(ctx, "alternative hosts: the meeting's updates for today are spent", "updates_today", turn.UpdatesToday)
 		return altHostsSpent, nil
 	case !turn.Flush:
-		return grant.Outcome{}, &grant.Error{Code: grant.ERATELIMITED, RetryAfter: max(turn.RetryAt.Sub(now), 50*time.Millisecond),
+		return grant.Outcome{}, &grant.Error{Code: grant.ERATELIMITED, Reason: grant.ReasonRateLimited, RetryAfter: max(turn.RetryAt.Sub(now), 50*time.Millisecond),
 			Message: "alternative hosts of meeting " + m.ID + " are sent in batches; queued for the next one"}
 	}
 	switch err := g.flush(ctx, zc, m, number, turn, b, log); {

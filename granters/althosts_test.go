@@ -2,6 +2,7 @@ package granters_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func TestAlternativeHostsEligibility(t *testing.T) {
 
 		pa := e.join(m, id, alice.ID)
 		_, err = g.Grant(ctx, m, pa)
-		if d, ok := grant.RetryAfter(err); !ok || d <= 0 || d > 5*time.Second {
+		if ge, ok := errors.AsType[*grant.Error](err); !ok || ge.Code != grant.ERATELIMITED || ge.RetryAfter <= 0 || ge.RetryAfter > 5*time.Second {
 			t.Fatalf("first grant = %v, want ERATELIMITED for the batch window", err)
 		}
 		e.clock.Advance(5 * time.Second)
@@ -194,7 +195,7 @@ func TestAlternativeHostsBatch(t *testing.T) {
 		// A joiner right after the batch waits for the interval between updates.
 		late := e.join(m, id, e.user(e.acct.ID, "late@example.com", zoomsim.UserLicensed).ID)
 		_, err := g.Grant(ctx, m, late)
-		if d, ok := grant.RetryAfter(err); !ok || d < 25*time.Second {
+		if ge, ok := errors.AsType[*grant.Error](err); !ok || ge.Code != grant.ERATELIMITED || ge.RetryAfter < 25*time.Second {
 			t.Fatalf("grant right after a batch = %v, want a wait of about the minimum interval", err)
 		}
 		e.clock.Advance(30 * time.Second)

@@ -1,5 +1,5 @@
 // Package granters holds the three routes to co-host, each a grant.Granter
-// (design section 1):
+// (docs/architecture.md):
 //
 //   - Agent ("agent") asks the co-host agent, a Meeting SDK app sitting in the
 //     meeting as its host, to make the joiner a real co-host;

@@ -1,15 +1,9 @@
 package granters
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,62 +12,6 @@ import (
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
-
-// SettingScope says which Zoom object a profile setting belongs to.
-type SettingScope string
-
-const (
-	// ScopeUser settings are the host's user settings (PATCH
-	// /users/{userId}/settings). They reach every meeting the host runs, so
-	// cohost snapshots them before and restores them after.
-	ScopeUser SettingScope = "user"
-	// ScopeMeeting settings belong to the one meeting (PATCH
-	// /meetings/{meetingId}, settings.*).
-	ScopeMeeting SettingScope = "meeting"
-)
-
-// ProfileSetting is one Zoom setting of the permission profile.
-type ProfileSetting struct {
-	Scope SettingScope
-	// Path is the field in the body of the scope's PATCH: "in_meeting.annotation"
-	// for PATCH /users/{userId}/settings, "settings.waiting_room" for PATCH
-	// /meetings/{meetingId}. Every path is a field of zoomclient's types, which
-	// follow Zoom's documented request bodies (a test decodes each one strictly).
-	Path string
-	// Value is what cohost sets, in its JSON type.
-	Value any
-	// Gives is what the setting gives the people who join.
-	Gives string
-}
-
-// permissionProfile is the data behind PermissionProfile and
-// docs/permissions.md. Zoom has no REST field that lets participants unmute
-// themselves (that is an in-meeting host control, on by default); the
-// meeting fields allow_host_control_participant_mute_state and
-// request_permission_to_unmute_participants are about the host unmuting
-// others, so the profile leaves them alone.
-var permissionProfile = []ProfileSetting{
-	{ScopeUser, "in_meeting.screen_sharing", true, "screen sharing is available in the meeting"},
-	{ScopeUser, "in_meeting.who_can_share_screen", zoomclient.ShareAll, "every participant can share their screen, not only the host"},
-	{ScopeUser, "in_meeting.who_can_share_screen_when_someone_is_sharing", zoomclient.ShareAll, "every participant can start sharing while someone else shares"},
-	{ScopeUser, "in_meeting.participants_share_simultaneously", "multiple", "several participants can share at the same time"},
-	{ScopeUser, "in_meeting.annotation", true, "participants can annotate shared screens"},
-	{ScopeUser, "in_meeting.whiteboard", true, "participants can share a whiteboard"},
-	{ScopeUser, "in_meeting.chat", true, "participants can send chat messages to everyone"},
-	{ScopeUser, "in_meeting.allow_participants_chat_with", 4, "participants can chat with everyone, publicly and privately (Zoom clients 5.7.3 and later)"},
-	{ScopeUser, "in_meeting.private_chat", true, "participants can send private 1:1 messages"},
-	{ScopeUser, "recording.local_recording", true, "local recording is available; the host still gives each participant permission to record, in the meeting"},
-	{ScopeMeeting, "settings.waiting_room", false, "joiners go straight into the meeting, no waiting room"},
-	{ScopeMeeting, "settings.join_before_host", true, "joiners can enter before the host"},
-	{ScopeMeeting, "settings.jbh_time", 0, "with join before host, joiners can enter at any time before the start"},
-	{ScopeMeeting, "settings.mute_upon_entry", false, "joiners enter unmuted"},
-}
-
-// PermissionProfile returns the settings the permissions granter sets, in
-// the order it reports them. The slice is a copy.
-func PermissionProfile() []ProfileSetting {
-	return append([]ProfileSetting(nil), permissionProfile...)
-}
 
 // Permissions is the "permissions" granter: it gives every joiner the
 // abilities of a co-host that Zoom lets a host hand to all participants,
@@ -180,7 +118,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 		}
 		hostID = zm.HostID
 		if hostID == "" {
-			return grant.Errorf(grant.EREJECTED, "Zoom did not name the host of meeting %s", m.ID)
+			return &grant.Error{Code: grant.EREJECTED, Reason: grant.ReasonZoomRejected, Message: "Zoom did not name the host of meeting " + m.ID}
 		}
 	}
 
@@ -190,7 +128,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 	)
 	for attempt := 0; snapshot == ""; attempt++ {
 		if attempt == 3 {
-			return &grant.Error{Code: grant.EUNAVAILABLE, Message: "host settings of " + hostID + " keep changing hands", RetryAfter: time.Second}
+			return &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonTimeout, Message: "host settings of " + hostID + " keep changing hands", RetryAfter: time.Second}
 		}
 		claim, err := g.Store.ClaimHostSettings(ctx, m.AccountID, hostID, m.ID, g.now(), g.lease())
 		if err != nil {
@@ -201,7 +139,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 			// A snapshot or restore takes a few Zoom calls; the lease end
 			// (RetryAt) only matters if its worker died.
 			wait := min(max(claim.RetryAt.Sub(g.now()), 100*time.Millisecond), time.Second)
-			return &grant.Error{Code: grant.EUNAVAILABLE, RetryAfter: wait,
+			return &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonTimeout, RetryAfter: wait,
 				Message: "another worker is snapshotting or restoring the settings of host " + hostID}
 		case store.HostSettingsApply:
 			if claim.Applied {
@@ -305,7 +243,7 @@ func (g *Permissions) Finish(ctx context.Context, m grant.Meeting) error {
 	}
 	want, err := decodeSnapshot(rel.Snapshot)
 	if err != nil {
-		return &grant.Error{Code: grant.EINTERNAL, Message: "host settings snapshot of " + hostID + " is unreadable", Err: err}
+		return &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonStoredDataInvalid, Message: "host settings snapshot of " + hostID + " is unreadable", Err: err}
 	}
 	zc := zoomFor(g.Zoom, m.AccountID)
 	target := userTarget(zc, hostID)
@@ -343,7 +281,7 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 	snapshot string, current map[string]any, zm *zoomclient.Meeting) (profileReport, error) {
 	restorable, err := decodeSnapshot(snapshot)
 	if err != nil {
-		return profileReport{}, &grant.Error{Code: grant.EINTERNAL, Message: "host settings snapshot of " + hostID + " is unreadable", Err: err}
+		return profileReport{}, &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonStoredDataInvalid, Message: "host settings snapshot of " + hostID + " is unreadable", Err: err}
 	}
 	inSnapshot := map[string]bool{}
 	for _, v := range restorable {
@@ -430,314 +368,4 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 		}
 	}
 	return rep, nil
-}
-
-// profileReport is what a Prepare achieved, per setting.
-type profileReport struct {
-	total, held int
-	locked      []string // did not take: locked by the account admin
-	refused     []string // Zoom refused the PATCH of it for another reason
-	unknown     []string // Zoom did not report the setting
-}
-
-// String is the granter detail: "applied 12 of 14; locked by the account
-// admin: in_meeting.annotation, recording.local_recording".
-func (r profileReport) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "applied %d of %d", r.held, r.total)
-	if len(r.locked) > 0 {
-		b.WriteString("; locked by the account admin: " + strings.Join(r.locked, ", "))
-	}
-	if len(r.refused) > 0 {
-		b.WriteString("; refused by Zoom: " + strings.Join(r.refused, ", "))
-	}
-	if len(r.unknown) > 0 {
-		b.WriteString("; not reported by Zoom, left alone: " + strings.Join(r.unknown, ", "))
-	}
-	return b.String()
-}
-
-// isLockMessage recognises Zoom's refusal of a setting locked by the admin.
-// Zoom documents no error for it; the simulator's reject mode, and the wording
-// of Zoom's lock settings pages, say "locked".
-func isLockMessage(msg string) bool { return strings.Contains(strings.ToLower(msg), "lock") }
-
-// pathValue is one setting to write: a dotted path and its value.
-type pathValue struct {
-	Path  string
-	Value any
-}
-
-// settingsTarget is a Zoom object whose settings are PATCHed and read back.
-type settingsTarget struct {
-	what  string // "changing the settings of host X", for error messages
-	read  func(ctx context.Context) (map[string]any, error)
-	patch func(ctx context.Context, values []pathValue) error
-}
-
-func userTarget(zc *zoomclient.Client, hostID string) settingsTarget {
-	return settingsTarget{
-		what: "changing the settings of host " + hostID,
-		read: func(ctx context.Context) (map[string]any, error) { return readUserSettings(ctx, zc, hostID) },
-		patch: func(ctx context.Context, values []pathValue) error {
-			body := new(zoomclient.UserSettings)
-			if err := decodeValues(values, body); err != nil {
-				return err
-			}
-			_, err := zc.Users.UpdateSettings(ctx, hostID, body)
-			return err
-		},
-	}
-}
-
-func meetingTarget(zc *zoomclient.Client, number int64, counted func(context.Context)) settingsTarget {
-	id := strconv.FormatInt(number, 10)
-	return settingsTarget{
-		what: "changing the settings of meeting " + id,
-		read: func(ctx context.Context) (map[string]any, error) {
-			zm, _, err := zc.Meetings.Get(ctx, number)
-			if err != nil {
-				return nil, err
-			}
-			return toJSONObject(zm)
-		},
-		patch: func(ctx context.Context, values []pathValue) error {
-			body := new(zoomclient.MeetingUpdate)
-			if err := decodeValues(values, body); err != nil {
-				return err
-			}
-			_, err := zc.Meetings.Update(ctx, number, body)
-			var rl *zoomclient.RateLimitError
-			if errors.As(err, &rl) && rl.Type == "Daily-limit" {
-				// Waiting until tomorrow helps nobody in today's meeting:
-				// report the settings as refused instead.
-				return settingRefusal("Zoom's daily limit of updates of this meeting is reached")
-			}
-			if err == nil {
-				counted(ctx)
-			}
-			return err
-		},
-	}
-}
-
-func readUserSettings(ctx context.Context, zc *zoomclient.Client, hostID string) (map[string]any, error) {
-	st, _, err := zc.Users.GetSettings(ctx, hostID)
-	if err != nil {
-		return nil, err
-	}
-	return toJSONObject(st)
-}
-
-// settingRefusal is a refusal of a whole PATCH that trying field by field
-// would not change.
-type settingRefusal string
-
-func (r settingRefusal) Error() string { return string(r) }
-
-// applyValues PATCHes the values that differ from current (all of them when
-// current is nil) in one request. When Zoom refuses a request of several
-// fields with 400 — what it answers when an admin-locked field is in it, if
-// it does not ignore it — each field is sent alone, to apply the others and
-// learn which are refused. refused maps a path to Zoom's message; err is a
-// failure that retrying may cure (rate limit, 5xx, network) or a refusal of
-// the whole object (404, 401, 403).
-func applyValues(ctx context.Context, t settingsTarget, current map[string]any, want []pathValue) (refused map[string]string, patched bool, err error) {
-	refused = map[string]string{}
-	var diff []pathValue
-	for _, w := range want {
-		if current != nil {
-			if v, ok := lookupPath(current, w.Path); ok && sameJSONValue(v, w.Value) {
-				continue
-			}
-		}
-		diff = append(diff, w)
-	}
-	if len(diff) == 0 {
-		return refused, false, nil
-	}
-	err = t.patch(ctx, diff)
-	if err == nil {
-		return refused, true, nil
-	}
-	if r, ok := errors.AsType[settingRefusal](err); ok {
-		for _, d := range diff {
-			refused[d.Path] = string(r)
-		}
-		return refused, false, nil
-	}
-	if msg, ok := fieldRefusal(err); !ok {
-		return refused, false, zoomFailure(t.what, err)
-	} else if len(diff) == 1 {
-		refused[diff[0].Path] = msg
-		return refused, false, nil
-	}
-	for _, d := range diff {
-		err := t.patch(ctx, []pathValue{d})
-		if err == nil {
-			patched = true
-			continue
-		}
-		if r, ok := errors.AsType[settingRefusal](err); ok {
-			refused[d.Path] = string(r)
-			continue
-		}
-		msg, ok := fieldRefusal(err)
-		if !ok {
-			return refused, patched, zoomFailure(t.what, err)
-		}
-		refused[d.Path] = msg
-	}
-	return refused, patched, nil
-}
-
-// fieldRefusal reports whether err is Zoom refusing the request's content
-// (400), with Zoom's message.
-func fieldRefusal(err error) (string, bool) {
-	var api *zoomclient.APIError
-	if !errors.As(err, &api) || api.Status != http.StatusBadRequest {
-		return "", false
-	}
-	msg := api.Message
-	if msg == "" {
-		msg = fmt.Sprintf("400, code %d", api.Code)
-	}
-	return msg, true
-}
-
-func joinRefused(m map[string]string) string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+" ("+v+")")
-	}
-	sort.Strings(out)
-	return strings.Join(out, "; ")
-}
-
-// snapshotOf keeps, of the host's current user settings, the fields the
-// profile changes, as a JSON object path → value.
-func snapshotOf(current map[string]any) string {
-	snap := map[string]any{}
-	for _, s := range permissionProfile {
-		if s.Scope != ScopeUser {
-			continue
-		}
-		if v, ok := lookupPath(current, s.Path); ok {
-			snap[s.Path] = v
-		}
-	}
-	b, _ := json.Marshal(snap)
-	return string(b)
-}
-
-// decodeSnapshot returns a snapshot's fields in the profile's order.
-func decodeSnapshot(s string) ([]pathValue, error) {
-	var snap map[string]any
-	if err := json.Unmarshal([]byte(s), &snap); err != nil {
-		return nil, err
-	}
-	var out []pathValue
-	seen := map[string]bool{}
-	for _, p := range permissionProfile {
-		if v, ok := snap[p.Path]; ok {
-			out = append(out, pathValue{p.Path, v})
-			seen[p.Path] = true
-		}
-	}
-	var rest []string
-	for k := range snap {
-		if !seen[k] {
-			rest = append(rest, k)
-		}
-	}
-	sort.Strings(rest)
-	for _, k := range rest {
-		out = append(out, pathValue{k, snap[k]})
-	}
-	return out, nil
-}
-
-// decodeValues builds a request body from dotted paths and decodes it into
-// dst strictly, so that a path zoomclient does not model (and so Zoom does
-// not document) is an error, never a silently dropped field.
-func decodeValues(values []pathValue, dst any) error {
-	body := map[string]any{}
-	for _, v := range values {
-		node := body
-		parts := strings.Split(v.Path, ".")
-		for _, p := range parts[:len(parts)-1] {
-			next, ok := node[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				node[p] = next
-			}
-			node = next
-		}
-		node[parts[len(parts)-1]] = v.Value
-	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return &grant.Error{Code: grant.EINTERNAL, Message: "a setting is not a documented Zoom field", Err: err}
-	}
-	return nil
-}
-
-// jsonMap turns a zoomclient value into its JSON object.
-func toJSONObject(v any) (map[string]any, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// lookupPath finds a dotted path in a JSON object.
-func lookupPath(m map[string]any, path string) (any, bool) {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = obj[p]; !ok || cur == nil {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-// sameJSON compares two values as JSON (4 equals 4.0).
-func sameJSONValue(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
-}
-
-// zoomFor returns the client acting for the meeting's account.
-func zoomFor(zc *zoomclient.Client, accountID string) *zoomclient.Client {
-	if accountID == "" || accountID == zc.AccountID() {
-		return zc
-	}
-	return zc.Account(accountID)
-}
-
-func meetingNumber(id string) (int64, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, grant.Errorf(grant.EINVALID, "meeting id %q is not a Zoom meeting number", id)
-	}
-	return n, nil
-}
-
-func storeFailure(err error) error {
-	return &grant.Error{Code: grant.EUNAVAILABLE, Message: "database", Err: err}
 }

@@ -529,7 +529,7 @@ func TestPermissionsRateLimited(t *testing.T) {
 
 		e.sim.SetFaults(zoomsim.Faults{Burst429: 1})
 		err := g.Prepare(ctx, m)
-		if d, ok := grant.RetryAfter(err); !ok || d <= 0 {
+		if ge, ok := errors.AsType[*grant.Error](err); !ok || ge.Code != grant.ERATELIMITED || ge.RetryAfter <= 0 {
 			t.Fatalf("Prepare under a 429 = %v, want ERATELIMITED with a RetryAfter", err)
 		}
 		if _, err := e.st.GetHostSettings(ctx, e.acct.ID, e.host.ID); !errors.Is(err, store.ErrNotFound) {
@@ -579,7 +579,7 @@ func TestPermissionsZoomFailures(t *testing.T) {
 	gone.ID, gone.HostID = "89999999999", ""
 	err := g.Prepare(ctx, gone)
 	var ge *grant.Error
-	if !errors.As(err, &ge) || ge.Code != grant.EREJECTED || !strings.Contains(ge.Message, "Zoom does not know it") {
-		t.Fatalf("Prepare of an unknown meeting = %v, want EREJECTED saying Zoom does not know it", err)
+	if !errors.As(err, &ge) || ge.Code != grant.ENOTFOUND || ge.Reason != grant.ReasonZoomNotFound || !strings.Contains(ge.Message, "Zoom does not know it") {
+		t.Fatalf("Prepare of an unknown meeting = %v, want ENOTFOUND (zoom_not_found) saying Zoom does not know it", err)
 	}
 }

@@ -25,7 +25,7 @@ type AdminStore interface {
 	ListMeetings(ctx context.Context, limit int) ([]grant.Meeting, error)
 	FindMeeting(ctx context.Context, meetingID string) (grant.Meeting, error)
 	ListParticipants(ctx context.Context, accountID, meetingID string) ([]grant.Participant, error)
-	GranterStates(ctx context.Context, accountID, meetingID string) ([]store.GranterState, error)
+	GranterStates(ctx context.Context, accountID, meetingID string) ([]grant.GranterState, error)
 }
 
 // maxBearerTokenLen bounds the work spent on a token: real admin tokens are a
@@ -281,7 +281,7 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 		Participants: make([]api.AdminParticipant, 0, len(ps)),
 	}
 	for _, g := range gs {
-		out.Granters = append(out.Granters, api.AdminGranterState{Granter: g.Granter, State: g.State, Detail: g.Detail, At: timePtr(g.At)})
+		out.Granters = append(out.Granters, api.AdminGranterState{Granter: g.Granter, State: string(g.Phase), Detail: g.Detail, At: timePtr(g.At)})
 	}
 	for _, p := range ps {
 		out.Participants = append(out.Participants, adminParticipant(p))
@@ -360,7 +360,9 @@ func adminParticipant(p grant.Participant) api.AdminParticipant {
 		Present:         p.Present(),
 		State:           string(p.State),
 		Granter:         p.Granter,
-		Reason:          p.Reason,
+		Reason:          string(p.Reason),
+		ReasonText:      reasonText(p.Reason),
+		Detail:          p.Detail,
 		Summary:         grantSummary(p),
 		JoinSeenAt:      timePtr(p.JoinSeenAt),
 		GrantedAt:       timePtr(p.GrantedAt),
@@ -388,42 +390,12 @@ func sinceJoinMS(seen, t time.Time) *int64 {
 	return &ms
 }
 
-// reasonText explains the reason codes of package grant; any other reason is
-// a granter's own message and is shown as it is.
-func reasonText(reason string) string {
-	switch reason {
-	case grant.ReasonHost:
-		return "they are the meeting's host"
-	case grant.ReasonAgent:
-		return "they are the co-host agent itself"
-	case grant.ReasonPhoneOnly:
-		return "they joined by phone only, without a Zoom client that can hold a role"
-	case grant.ReasonMeetingOutOfScope:
-		return "the meeting is out of the scope of COHOST_POLICY_FILE"
-	case grant.ReasonParticipantOutOfScope:
-		return "the participant is out of the scope of COHOST_POLICY_FILE (e.g. their email domain)"
-	case grant.ReasonNotSignedIn:
-		return "they were not signed in to Zoom, and the policy or the granter needs a signed-in user"
-	case grant.ReasonLeft:
-		return "they left before the grant was made"
-	case grant.ReasonMeetingEnded:
-		return "the meeting ended before the grant was made"
-	case grant.ReasonNotVisible:
-		return "the co-host agent did not see them in the meeting within the retry window"
-	case grant.ReasonNotEligible:
-		return "they are not a signed-in licensed user of the host's account, which alternative hosts must be"
-	case grant.ReasonAlternativeHostsLimit:
-		return "Zoom's limit of 100 meeting updates a day was reached"
-	case grant.ReasonAgentRejected:
-		return "the co-host agent refused to make them co-host"
-	case grant.ReasonZoomRejected:
-		return "Zoom refused the change"
-	case grant.ReasonNoGranter:
-		return "no granter in COHOST_GRANTERS could grant them"
-	case "":
-		return "no reason recorded"
+// reasonText is the reason's sentence from the registry, "" when there is no reason.
+func reasonText(r grant.Reason) string {
+	if r == "" {
+		return ""
 	}
-	return reason
+	return r.Text()
 }
 
 // grantSummary answers "did this participant get co-host, and if not, why".
@@ -432,7 +404,10 @@ func grantSummary(p grant.Participant) string {
 	if p.Granter != "" {
 		via = " via " + p.Granter
 	}
-	why := reasonText(p.Reason)
+	why := p.Reason.Text()
+	if p.Detail != "" && p.State == grant.StateFailed {
+		why += " (" + p.Detail + ")"
+	}
 	switch p.State {
 	case grant.StateConfirmed:
 		s := "co-host: Zoom confirmed the role change" + via

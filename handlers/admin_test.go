@@ -48,7 +48,7 @@ func (s stubLedger) FindMeeting(context.Context, string) (grant.Meeting, error) 
 func (s stubLedger) ListParticipants(context.Context, string, string) ([]grant.Participant, error) {
 	return nil, s.err
 }
-func (s stubLedger) GranterStates(context.Context, string, string) ([]store.GranterState, error) {
+func (s stubLedger) GranterStates(context.Context, string, string) ([]grant.GranterState, error) {
 	return nil, s.err
 }
 
@@ -310,9 +310,9 @@ func seedLedger(t *testing.T, st *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range []store.GranterState{
-		{Granter: "agent", State: "prepared", At: t0.Add(-2 * time.Minute)},
-		{Granter: "permissions", State: "prepare_failed", At: t0.Add(-2 * time.Minute),
+	for _, g := range []grant.GranterState{
+		{Granter: "agent", Phase: grant.GranterPrepared, At: t0.Add(-2 * time.Minute)},
+		{Granter: "permissions", Phase: grant.GranterPrepareFailed, At: t0.Add(-2 * time.Minute),
 			Detail: "locked by the account admin: in_meeting.annotation"},
 	} {
 		if err := st.SetGranterState(ctx, "acct-1", seededMeeting, g); err != nil {
@@ -404,11 +404,13 @@ func TestAdminLedger(t *testing.T) {
 							ConfirmedAt: at(joinSeen.Add(time.Second)), TimeToGrantMS: ms(450), TimeToConfirmMS: ms(1000), Attempts: 1},
 						{MeetingUUID: seededUUID, Key: "p-phone", UserID: "16778241", Name: "Caller",
 							JoinedAt: at(t0.Add(2 * time.Minute)), Present: true, State: "skipped", Reason: "phone_only",
+							ReasonText: grant.ReasonPhoneOnly.Text(),
 							Summary:    "not co-host (skipped): they joined by phone only, without a Zoom client that can hold a role",
 							JoinSeenAt: at(t0.Add(2 * time.Minute))},
 						{MeetingUUID: seededUUID, Key: "p-bob", UserID: "16778242", Name: "Bob", Email: "bob@example.com",
 							JoinedAt: at(t0.Add(3 * time.Minute)), LeftAt: at(t0.Add(5 * time.Minute)), State: "failed",
 							Granter: "agent", Reason: "participant_not_visible_to_agent",
+							ReasonText: grant.ReasonNotVisible.Text(),
 							Summary:    "not co-host (failed via agent after 4 attempts): the co-host agent did not see them in the meeting within the retry window",
 							JoinSeenAt: at(t0.Add(3 * time.Minute)), Attempts: 4},
 					},

@@ -38,9 +38,6 @@ type OAuthInstall struct {
 	Zoom *zoomclient.Client
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// OnInstalled, if set, runs after the tokens are stored (e.g. to record the
-	// account). An error is logged; the install itself has succeeded.
-	OnInstalled func(ctx context.Context, inst *zoomclient.Installation) error
 }
 
 // NewOAuthInstall returns the install handlers for an oauth-mode client.
@@ -146,11 +143,6 @@ func (h *OAuthInstall) ServeCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		h.fail(w, r, http.StatusBadGateway, "install_failed", "The install could not be completed with Zoom; please try again."+restart)
 		return
-	}
-	if h.OnInstalled != nil {
-		if err := h.OnInstalled(r.Context(), inst); err != nil {
-			h.log().Error("oauth callback: OnInstalled failed", "account_id", inst.AccountID, "error", err.Error())
-		}
 	}
 	h.log().Info("zoom app installed", "account_id", inst.AccountID, "user_id", inst.UserID, "reinstalled", inst.Reinstalled)
 

@@ -202,7 +202,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 
 	sum := &DemoSummary{Granters: o.Granters}
 	for _, p := range ps {
-		row := DemoRow{Name: p.Name, Kind: kinds[p.Key], State: string(p.State), Granter: p.Granter, Reason: p.Reason}
+		row := DemoRow{Name: p.Name, Kind: kinds[p.Key], State: string(p.State), Granter: p.Granter, Reason: string(p.Reason)}
 		switch {
 		case p.State == grant.StateConfirmed && !p.ConfirmedAt.IsZero():
 			row.TimeToCoHost = p.ConfirmedAt.Sub(p.JoinedAt)
@@ -227,7 +227,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 
 	states, _ := h.Cohost.Store.GranterStates(ctx, h.AccountID, meetingID)
 	for _, s := range states {
-		note := "meeting " + s.State + " by " + s.Granter
+		note := "meeting " + string(s.Phase) + " by " + s.Granter
 		if s.Detail != "" {
 			note += ": " + s.Detail
 		}
@@ -243,7 +243,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		states, _ = h.Cohost.Store.GranterStates(ctx, h.AccountID, meetingID)
 		finished := len(states) > 0
 		for _, s := range states {
-			finished = finished && strings.HasPrefix(s.State, "finish")
+			finished = finished && strings.HasPrefix(string(s.Phase), "finish")
 		}
 		if finished {
 			break
@@ -251,7 +251,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, s := range states {
-		sum.Notes = append(sum.Notes, "after the meeting: "+s.Granter+" "+s.State)
+		sum.Notes = append(sum.Notes, "after the meeting: "+s.Granter+" "+string(s.Phase))
 	}
 	if strings.Contains(o.Granters, "permissions") {
 		after, _ := sim.UserSettings(h.Host.ID)

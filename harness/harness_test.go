@@ -10,7 +10,6 @@ import (
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/harness"
 	"github.com/cohost-dev/cohost/internal/testdb"
-	"github.com/cohost-dev/cohost/webhook"
 	"github.com/cohost-dev/cohost/zoomsim"
 )
 
@@ -102,11 +101,20 @@ func TestAgentMakesJoinersCoHost(t *testing.T) {
 			if _, err := sim.JoinGuests(m.ID, 8); err != nil {
 				t.Fatal(err)
 			}
-			ps := waitLedger(t, h, m.ID, "11 settled grants", func(ps []grant.Participant) bool { return settled(ps, 11) })
+			// Zoom's role change can arrive before the agent's answer is
+			// recorded; the grant settles with its granter right after.
+			ps := waitLedger(t, h, m.ID, "11 settled grants", func(ps []grant.Participant) bool {
+				for _, p := range ps {
+					if p.State == grant.StateConfirmed && p.Granter == "" {
+						return false
+					}
+				}
+				return settled(ps, 11)
+			})
 			if got := countState(ps, grant.StateConfirmed); got != 9 {
 				t.Fatalf("%d confirmed, want 9:%s", got, dump(ps))
 			}
-			reasons := map[string]int{}
+			reasons := map[grant.Reason]int{}
 			for _, p := range ps {
 				if p.State == grant.StateSkipped {
 					reasons[p.Reason]++
@@ -257,5 +265,3 @@ func TestEndedMeetingSettlesAndLeaves(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var _ = webhook.Sign

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cohost-dev/cohost/agentclient"
 	"github.com/cohost-dev/cohost/config"
 	"github.com/cohost-dev/cohost/engine"
 	"github.com/cohost-dev/cohost/grant"
@@ -76,18 +77,11 @@ func (s *Server) Open(ctx context.Context) error {
 	if pol.AgentDisplayName == "" {
 		pol.AgentDisplayName = DefaultAgentDisplayName
 	}
-	eng := &engine.Engine{
-		Policy:      pol,
-		Metrics:     m,
-		Logger:      s.Logger,
-		LeadTime:    cfg.PrepareLeadTime,
-		GiveUpAfter: cfg.GrantGiveUpAfter,
-	}
+	// One direction: the store, then what needs it (the Zoom client, the
+	// granters), then the engine over all of them, then the workers.
 	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{
-		Workers:     eng.Register(),
-		Logger:      riverLogger(s.Logger),
-		Queue:       store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
-		RetryPolicy: engine.RetryPolicy{},
+		Logger: riverLogger(s.Logger),
+		Queue:  store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
 	})
 	if err != nil {
 		return fmt.Errorf("COHOST_DATABASE_URL: %w", err)
@@ -102,13 +96,31 @@ func (s *Server) Open(ctx context.Context) error {
 		return err
 	}
 	s.Zoom = zc
-	eng.Granters = s.granters(zc, pol)
+	gs, err := s.granters(zc, pol)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	oauth := handlers.NewOAuthInstall(zc, s.Logger)
-	eng.Deauthorize = oauth.HandleAppDeauthorized
-
-	// River ties the client's life to Start's context; the open deadline
-	// must not stop the workers later.
-	if err := st.Start(context.WithoutCancel(ctx)); err != nil {
+	eng, err := engine.New(engine.Config{
+		Store:       st,
+		Granters:    gs,
+		Policy:      pol,
+		Metrics:     m,
+		Logger:      s.Logger,
+		LeadTime:    cfg.PrepareLeadTime,
+		GiveUpAfter: cfg.GrantGiveUpAfter,
+		Deauthorize: oauth.HandleAppDeauthorized,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	// River ties the workers' life to this context; the open deadline must
+	// not stop them later.
+	if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{
+		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{},
+	}); err != nil {
 		st.Close()
 		return fmt.Errorf("start queue: %w", err)
 	}
@@ -317,20 +329,22 @@ func (s *Server) zoomClient(st *store.Store) (*zoomclient.Client, error) {
 }
 
 // granters builds the granters COHOST_GRANTERS names, in its order.
-func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) []grant.Granter {
+func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Granter, error) {
 	cfg := s.Config
 	var out []grant.Granter
 	for _, name := range cfg.Granters {
 		switch name {
 		case config.GranterAgent:
+			ac, err := agentclient.New(agentclient.Config{BaseURL: cfg.AgentURL, Secret: []byte(cfg.AgentSecret)})
+			if err != nil {
+				return nil, fmt.Errorf("COHOST_AGENT_URL: %w", err)
+			}
 			out = append(out, &granters.Agent{
-				BaseURL:     cfg.AgentURL,
-				Secret:      []byte(cfg.AgentSecret),
+				Client:      ac,
 				SDKKey:      cfg.SDKKey,
 				SDKSecret:   string(cfg.SDKSecret),
 				DisplayName: pol.AgentDisplayName,
 				Zoom:        zc,
-				HTTP:        &http.Client{Timeout: 10 * time.Second},
 				Logger:      s.Logger.With("component", "agent"),
 			})
 		case config.GranterPermissions:
@@ -339,5 +353,5 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) []grant.Gran
 			out = append(out, granters.NewAlternativeHosts(zc, s.Store, s.Logger.With("component", "alternative-hosts")))
 		}
 	}
-	return out
+	return out, nil
 }

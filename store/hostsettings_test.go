@@ -344,11 +344,11 @@ func TestAlternativeHostQueue(t *testing.T) {
 		if err := st.ClearAlternativeHostQueue(ctx, acct, mid); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.DeleteMeetingUpdates(ctx, acct); err != nil {
+		if err := st.DeleteAccount(ctx, acct); err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := st.MeetingUpdates(ctx, acct, mid, tomorrow); n != 0 {
-			t.Fatalf("updates after DeleteMeetingUpdates = %d", n)
+			t.Fatalf("updates after DeleteAccount = %d", n)
 		}
 	})
 }

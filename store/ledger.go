@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cohost-dev/cohost/grant"
 )
@@ -101,20 +102,20 @@ func (s *Store) ListMeetings(ctx context.Context, limit int) ([]grant.Meeting, e
 }
 
 const participantColumns = `meeting_uuid, participant_key, account_id, meeting_id, user_id, zoom_user_id, name, email,
-	phone, joined_at, left_at, state, granter, reason, join_seen_at, granted_at, confirmed_at, attempts`
+	phone, joined_at, left_at, state, granter, reason, detail, join_seen_at, granted_at, confirmed_at, attempts`
 
 func scanParticipant(r row) (grant.Participant, error) {
 	var (
 		p                                      grant.Participant
 		joined, left, seen, granted, confirmed int64
-		state                                  string
+		state, reason                          string
 	)
 	err := r.Scan(&p.MeetingUUID, &p.Key, &p.AccountID, &p.MeetingID, &p.UserID, &p.ZoomUserID, &p.Name, &p.Email,
-		&p.Phone, &joined, &left, &state, &p.Granter, &p.Reason, &seen, &granted, &confirmed, &p.Attempts)
+		&p.Phone, &joined, &left, &state, &p.Granter, &reason, &p.Detail, &seen, &granted, &confirmed, &p.Attempts)
 	if err != nil {
 		return p, err
 	}
-	p.State = grant.State(state)
+	p.State, p.Reason = grant.State(state), grant.Reason(reason)
 	p.JoinedAt, p.LeftAt, p.JoinSeenAt = fromMillis(joined), fromMillis(left), fromMillis(seen)
 	p.GrantedAt, p.ConfirmedAt = fromMillis(granted), fromMillis(confirmed)
 	return p, nil
@@ -140,12 +141,12 @@ func (tx Tx) LockParticipant(ctx context.Context, accountID, meetingID, meetingU
 // SaveParticipant writes a participant locked with LockParticipant.
 func (tx Tx) SaveParticipant(ctx context.Context, p grant.Participant) error {
 	_, err := tx.t.exec(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
-		phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, join_seen_at = $13,
-		granted_at = $14, confirmed_at = $15, attempts = $16, updated_at = $17
+		phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, detail = $13,
+		join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18
 		WHERE meeting_uuid = $1 AND participant_key = $2`,
 		p.MeetingUUID, p.Key, p.UserID, p.ZoomUserID, p.Name, p.Email, p.Phone, millis(p.JoinedAt), millis(p.LeftAt),
-		string(p.State), p.Granter, p.Reason, millis(p.JoinSeenAt), millis(p.GrantedAt), millis(p.ConfirmedAt),
-		p.Attempts, time.Now().UnixMilli())
+		string(p.State), p.Granter, string(p.Reason), boundDetail(p.Detail), millis(p.JoinSeenAt), millis(p.GrantedAt),
+		millis(p.ConfirmedAt), p.Attempts, time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: save participant: %w", err)
 	}
@@ -205,25 +206,6 @@ func (tx Tx) ParticipantKeys(ctx context.Context, meetingUUID string, states ...
 	return out, r.Err()
 }
 
-// GrantCounts counts ledger rows by state.
-func (s *Store) GrantCounts(ctx context.Context) (map[grant.State]int64, error) {
-	r, err := s.eng.db().query(ctx, `SELECT state, count(*) FROM participants GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: grant counts: %w", err)
-	}
-	defer r.Close()
-	out := map[grant.State]int64{}
-	for r.Next() {
-		var state string
-		var n int64
-		if err := r.Scan(&state, &n); err != nil {
-			return nil, err
-		}
-		out[grant.State(state)] = n
-	}
-	return out, r.Err()
-}
-
 // PendingGrants counts participants whose grant is pending.
 func (s *Store) PendingGrants(ctx context.Context) (int64, error) {
 	var n int64
@@ -238,20 +220,12 @@ func (s *Store) LiveMeetings(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// GranterState is what one granter did for one meeting.
-type GranterState struct {
-	Granter string    `json:"granter"`
-	State   string    `json:"state"`
-	Detail  string    `json:"detail,omitempty"`
-	At      time.Time `json:"at"`
-}
-
 // SetGranterState records what a granter did for a meeting.
-func (s *Store) SetGranterState(ctx context.Context, accountID, meetingID string, st GranterState) error {
+func (s *Store) SetGranterState(ctx context.Context, accountID, meetingID string, st grant.GranterState) error {
 	_, err := s.eng.db().exec(ctx, `INSERT INTO meeting_granters (account_id, meeting_id, granter, state, detail, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, meeting_id, granter)
 		DO UPDATE SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at`,
-		accountID, meetingID, st.Granter, st.State, st.Detail, millis(st.At))
+		accountID, meetingID, st.Granter, string(st.Phase), st.Detail, millis(st.At))
 	if err != nil {
 		return fmt.Errorf("store: set granter state: %w", err)
 	}
@@ -259,20 +233,24 @@ func (s *Store) SetGranterState(ctx context.Context, accountID, meetingID string
 }
 
 // GranterStates lists what each granter did for a meeting.
-func (s *Store) GranterStates(ctx context.Context, accountID, meetingID string) ([]GranterState, error) {
+func (s *Store) GranterStates(ctx context.Context, accountID, meetingID string) ([]grant.GranterState, error) {
 	r, err := s.eng.db().query(ctx, `SELECT granter, state, detail, updated_at FROM meeting_granters
 		WHERE account_id = $1 AND meeting_id = $2 ORDER BY granter`, accountID, meetingID)
 	if err != nil {
 		return nil, fmt.Errorf("store: granter states: %w", err)
 	}
 	defer r.Close()
-	var out []GranterState
+	var out []grant.GranterState
 	for r.Next() {
-		var g GranterState
-		var at int64
-		if err := r.Scan(&g.Granter, &g.State, &g.Detail, &at); err != nil {
+		var (
+			g     grant.GranterState
+			phase string
+			at    int64
+		)
+		if err := r.Scan(&g.Granter, &phase, &g.Detail, &at); err != nil {
 			return nil, err
 		}
+		g.Phase = grant.GranterPhase(phase)
 		g.At = fromMillis(at)
 		out = append(out, g)
 	}
@@ -286,6 +264,7 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 		for _, q := range []string{
 			`DELETE FROM participants WHERE account_id = $1`,
 			`DELETE FROM meeting_granters WHERE account_id = $1`,
+			`DELETE FROM host_setting_meetings WHERE account_id = $1`,
 			`DELETE FROM host_settings WHERE account_id = $1`,
 			`DELETE FROM meetings WHERE account_id = $1`,
 			`DELETE FROM webhook_events WHERE account_id = $1`,
@@ -298,4 +277,19 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 		}
 		return nil
 	})
+}
+
+// maxDetailBytes bounds a grant's detail: it holds what Zoom or the agent
+// said, which cohost does not control.
+const maxDetailBytes = 1000
+
+func boundDetail(s string) string {
+	if len(s) <= maxDetailBytes {
+		return s
+	}
+	s = s[:maxDetailBytes]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }

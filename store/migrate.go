@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,53 +29,99 @@ var (
 	dialectPostgres = dialect{name: "postgres", bytes: "BYTEA", forUpdate: " FOR UPDATE"}
 )
 
-// migrate applies the embedded migrations not yet recorded, each in its own
-// transaction. Files are named NNNN_what.sql and may use {{bytes}} for the
-// engine's byte-column type.
-func migrate(ctx context.Context, db querier, d dialect, inTx func(context.Context, func(querier) error) error) error {
+// migrate applies the embedded migrations not yet recorded, up to version
+// upTo (0: all), each in its own transaction. Files are named
+// NNNN_what.sql, for both engines, or NNNN_what.postgres.sql and
+// NNNN_what.sqlite.sql, for one; a version's files run common first. They may
+// use {{bytes}} for the engine's byte-column type.
+func migrate(ctx context.Context, db querier, d dialect, upTo int, inTx func(context.Context, func(querier) error) error) error {
 	if _, err := db.exec(ctx, `CREATE TABLE IF NOT EXISTS cohost_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	versions, err := migrationScripts(d)
 	if err != nil {
 		return err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	for _, e := range entries {
-		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number", e.Name())
+	for _, v := range versions {
+		if upTo > 0 && v.version > upTo {
+			break
 		}
 		var n int
-		if err := db.queryRow(ctx, `SELECT count(*) FROM cohost_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+		if err := db.queryRow(ctx, `SELECT count(*) FROM cohost_migrations WHERE version = $1`, v.version).Scan(&n); err != nil {
 			return fmt.Errorf("store: migrations: %w", err)
 		}
 		if n > 0 {
 			continue
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return err
-		}
-		script := strings.ReplaceAll(string(body), "{{bytes}}", d.bytes)
 		err = inTx(ctx, func(q querier) error {
-			for _, stmt := range splitStatements(script) {
+			for _, stmt := range splitStatements(v.script) {
 				if _, err := q.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in: %.80s", err, stmt)
 				}
 			}
 			_, err := q.exec(ctx, `INSERT INTO cohost_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				version, e.Name(), time.Now().UnixMilli())
+				v.version, v.name, time.Now().UnixMilli())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", e.Name(), err)
+			return fmt.Errorf("store: migration %s: %w", v.name, err)
 		}
 	}
 	return nil
+}
+
+type migrationVersion struct {
+	version int
+	name    string // the common file's name, or the engine's
+	script  string
+}
+
+// migrationScripts returns the engine's migrations in version order.
+func migrationScripts(d dialect) ([]migrationVersion, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	byVersion := map[int]*migrationVersion{}
+	var out []*migrationVersion
+	for _, e := range entries {
+		name := e.Name()
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s: name must start with a number", name)
+		}
+		base := strings.TrimSuffix(name, ".sql")
+		if eng := filepath.Ext(base); eng != "" {
+			if eng[1:] != d.name {
+				continue // the other engine's
+			}
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		script := strings.ReplaceAll(string(body), "{{bytes}}", d.bytes)
+		v := byVersion[version]
+		if v == nil {
+			v = &migrationVersion{version: version, name: name}
+			byVersion[version] = v
+			out = append(out, v)
+		}
+		if filepath.Ext(base) == "" {
+			v.name, v.script = name, script+"\n"+v.script // the common file runs first
+		} else {
+			v.script += "\n" + script
+		}
+	}
+	res := make([]migrationVersion, len(out))
+	for i, v := range out {
+		res[i] = *v
+	}
+	return res, nil
 }
 
 // splitStatements splits a script on semicolons at line ends; migrations keep

@@ -23,7 +23,8 @@ type postgresEngine struct {
 	// intakePool holds connections for the webhook intake only, so acks
 	// never wait for a connection held by a worker.
 	intakePool *pgxpool.Pool
-	river      *river.Client[pgx.Tx]
+	// inserter is the insert-only River client every Tx enqueues with.
+	inserter *river.Client[pgx.Tx]
 }
 
 func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngine, error) {
@@ -60,12 +61,17 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		pool.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return &postgresEngine{pool: pool, intakePool: intakePool}, nil
+	inserter, err := river.NewClient(riverpgxv5.New(pool), riverConfig(opts.Logger, opts.Queue))
+	if err != nil {
+		intakePool.Close()
+		pool.Close()
+		return nil, fmt.Errorf("store: river client: %w", err)
+	}
+	return &postgresEngine{pool: pool, intakePool: intakePool, inserter: inserter}, nil
 }
 
-func (e *postgresEngine) initQueue(cfg *river.Config) (err error) {
-	e.river, err = river.NewClient(riverpgxv5.New(e.pool), cfg)
-	return err
+func (e *postgresEngine) newQueue(cfg *river.Config) (queueClient, error) {
+	return river.NewClient(riverpgxv5.New(e.pool), cfg)
 }
 
 // migratePostgres applies River's and cohost's migrations under a session
@@ -89,7 +95,7 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) erro
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("store: river migrations: %w", err)
 	}
-	return migrate(ctx, pgxQuerier{pool}, dialectPostgres, func(ctx context.Context, fn func(querier) error) error {
+	return migrate(ctx, pgxQuerier{pool}, dialectPostgres, opts.migrateUpTo, func(ctx context.Context, fn func(querier) error) error {
 		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(pgxQuerier{tx}) })
 	})
 }
@@ -98,7 +104,6 @@ func (e *postgresEngine) dialect() dialect               { return dialectPostgre
 func (e *postgresEngine) name() string                   { return "postgres" }
 func (e *postgresEngine) durableDB() querier             { return pgxQuerier{e.pool} }
 func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
-func (e *postgresEngine) queue() queueClient             { return e.river }
 func (e *postgresEngine) close()                         { e.intakePool.Close(); e.pool.Close() }
 func (e *postgresEngine) ping(ctx context.Context) error { return e.pool.Ping(ctx) }
 
@@ -113,7 +118,7 @@ func (e *postgresEngine) beginOn(ctx context.Context, pool *pgxpool.Pool) (txn, 
 	if err != nil {
 		return nil, err
 	}
-	return &postgresTxn{pgxQuerier{tx}, tx, e.river}, nil
+	return &postgresTxn{pgxQuerier{tx}, tx, e.inserter}, nil
 }
 
 type postgresTxn struct {

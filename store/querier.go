@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // querier is the SQL surface both engines offer. Queries use $1, $2, ...
@@ -70,7 +69,7 @@ type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { _ = r.Rows.Close() }
 
-// pgxQuerier adapts pgx (*pgxpool.Pool or pgx.Tx).
+// pgxQuerier adapts pgx (a *pgxpool.Pool or a pgx.Tx).
 type pgxQuerier struct {
 	q interface {
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -78,8 +77,6 @@ type pgxQuerier struct {
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	}
 }
-
-var _ = (*pgxpool.Pool)(nil)
 
 func (p pgxQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := p.q.Exec(ctx, query, args...)

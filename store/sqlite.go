@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 
 	"github.com/riverqueue/river"
@@ -21,7 +22,8 @@ type sqliteEngine struct {
 	// one write in progress instead of queueing behind every worker.
 	intakeDB *sql.DB
 	driver   *riversqlite.Driver
-	river    *river.Client[*sql.Tx]
+	// inserter is the insert-only River client every Tx enqueues with.
+	inserter *river.Client[*sql.Tx]
 }
 
 // openSQLite opens the file with the settings a durable queue needs:
@@ -78,7 +80,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, fmt.Errorf("store: river migrations: %w", err)
 	}
-	if err := migrate(ctx, sqlQuerier{db}, dialectSQLite, func(ctx context.Context, fn func(querier) error) error {
+	if err := migrate(ctx, sqlQuerier{db}, dialectSQLite, opts.migrateUpTo, func(ctx context.Context, fn func(querier) error) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -97,19 +99,23 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
-	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver}, nil
+	inserter, err := river.NewClient(driver, riverConfig(opts.Logger, opts.Queue))
+	if err != nil {
+		_ = db.Close()
+		_ = intakeDB.Close()
+		return nil, fmt.Errorf("store: river client: %w", err)
+	}
+	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, inserter: inserter}, nil
 }
 
-func (e *sqliteEngine) initQueue(cfg *river.Config) (err error) {
-	e.river, err = river.NewClient(e.driver, cfg)
-	return err
+func (e *sqliteEngine) newQueue(cfg *river.Config) (queueClient, error) {
+	return river.NewClient(e.driver, cfg)
 }
 
 func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }
 func (e *sqliteEngine) durableDB() querier { return sqlQuerier{e.intakeDB} }
 func (e *sqliteEngine) db() querier        { return sqlQuerier{e.sqlDB} }
-func (e *sqliteEngine) queue() queueClient { return e.river }
 func (e *sqliteEngine) close()             { _ = e.intakeDB.Close(); _ = e.sqlDB.Close() }
 func (e *sqliteEngine) ping(ctx context.Context) error {
 	return e.sqlDB.PingContext(ctx)
@@ -126,7 +132,7 @@ func (e *sqliteEngine) beginOn(ctx context.Context, db *sql.DB) (txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteTxn{sqlQuerier{tx}, tx, e.river}, nil
+	return &sqliteTxn{sqlQuerier{tx}, tx, e.inserter}, nil
 }
 
 type sqliteTxn struct {
@@ -147,14 +153,12 @@ func (t *sqliteTxn) commit(context.Context) error   { return t.tx.Commit() }
 func (t *sqliteTxn) rollback(context.Context) error { return t.tx.Rollback() }
 
 // riverConfig is the River configuration shared by both engines.
-func riverConfig(opts Options) *river.Config {
-	cfg := &river.Config{
-		Logger:               opts.Logger,
-		JobTimeout:           opts.Queue.JobTimeout,
-		RescueStuckJobsAfter: opts.Queue.RescueAfter,
-		FetchCooldown:        opts.Queue.FetchCooldown,
-		FetchPollInterval:    opts.Queue.FetchPollInterval,
-		RetryPolicy:          opts.RetryPolicy,
+func riverConfig(logger *slog.Logger, q QueueConfig) *river.Config {
+	return &river.Config{
+		Logger:               logger,
+		JobTimeout:           q.JobTimeout,
+		RescueStuckJobsAfter: q.RescueAfter,
+		FetchCooldown:        q.FetchCooldown,
+		FetchPollInterval:    q.FetchPollInterval,
 	}
-	return cfg
 }

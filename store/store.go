@@ -28,17 +28,12 @@ var ErrUnavailable = errors.New("store: database unavailable")
 
 // Options configures Open.
 type Options struct {
-	// Workers registers the River workers this process runs; it is called
-	// with the opened store, before the queue is created. Nil opens an
-	// insert-only store (tools, tests of intake).
-	Workers func(s *Store, ws *river.Workers)
-	// MaxWorkers bounds concurrently running jobs in this process.
-	MaxWorkers int
-	// Queue tuning; zero values take the defaults documented on Config.
-	Queue QueueConfig
-	// RetryPolicy decides when failed jobs run again; nil takes River's.
-	RetryPolicy river.ClientRetryPolicy
-	Logger      *slog.Logger
+	// Queue tuning; zero values take the defaults documented on QueueConfig.
+	Queue  QueueConfig
+	Logger *slog.Logger
+
+	// migrateUpTo stops the migrations at a version (tests of a migration).
+	migrateUpTo int
 }
 
 // QueueConfig tunes River for cohost's jobs: short, IO-bound, and urgent (a
@@ -75,8 +70,10 @@ func (q QueueConfig) withDefaults() QueueConfig {
 
 // Store is cohost's database and queue.
 type Store struct {
-	eng    engine
-	logger *slog.Logger
+	eng      engine
+	logger   *slog.Logger
+	queueCfg QueueConfig
+	workers  queueClient // nil until StartWorkers
 }
 
 // engine is what differs between SQLite and PostgreSQL.
@@ -91,8 +88,10 @@ type engine interface {
 	// beginIntake opens the transaction that stores webhooks; SQLite gives it
 	// a connection of its own so acks do not queue behind the workers.
 	beginIntake(ctx context.Context) (txn, error)
-	queue() queueClient
-	initQueue(cfg *river.Config) error
+	// newQueue creates a River client over the engine's workers' pool. With
+	// no workers in cfg it only inserts: that is the client every Tx enqueues
+	// with.
+	newQueue(cfg *river.Config) (queueClient, error)
 	ping(ctx context.Context) error
 	close()
 }
@@ -115,14 +114,11 @@ type queueClient interface {
 }
 
 // Open connects to the database named by url (sqlite://PATH or
-// postgres://...), applies migrations (River's and cohost's) and prepares the
-// queue. It does not start working jobs: call Start.
+// postgres://...) and applies migrations (River's and cohost's). The store
+// can enqueue jobs at once; it works them only after StartWorkers.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.MaxWorkers == 0 {
-		opts.MaxWorkers = 50
 	}
 	opts.Queue = opts.Queue.withDefaults()
 	var (
@@ -140,38 +136,65 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{eng: eng, logger: opts.Logger}
-	cfg := riverConfig(opts)
-	if opts.Workers != nil {
-		ws := river.NewWorkers()
-		opts.Workers(s, ws)
-		cfg.Workers = ws
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+	return &Store{eng: eng, logger: opts.Logger, queueCfg: opts.Queue}, nil
+}
+
+// WorkerOptions configures StartWorkers.
+type WorkerOptions struct {
+	// Workers are the job kinds this process works (engine.Engine.Workers).
+	Workers *river.Workers
+	// MaxWorkers bounds concurrently running jobs in this process. Default 50.
+	MaxWorkers int
+	// RetryPolicy decides when failed jobs run again; nil takes River's.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// StartWorkers begins working jobs with o's workers. River ties the
+// workers' life to ctx: pass a context that outlives the start (Stop ends
+// them).
+func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
+	if s.workers != nil {
+		return errors.New("store: workers already started")
 	}
-	if err := eng.initQueue(cfg); err != nil {
-		eng.close()
-		return nil, fmt.Errorf("store: river client: %w", err)
+	if o.Workers == nil {
+		return errors.New("store: no workers to start")
 	}
-	return s, nil
+	if o.MaxWorkers <= 0 {
+		o.MaxWorkers = 50
+	}
+	cfg := riverConfig(s.logger, s.queueCfg)
+	cfg.Workers = o.Workers
+	cfg.RetryPolicy = o.RetryPolicy
+	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
+	q, err := s.eng.newQueue(cfg)
+	if err != nil {
+		return fmt.Errorf("store: river client: %w", err)
+	}
+	if err := q.Start(ctx); err != nil {
+		return fmt.Errorf("store: start workers: %w", err)
+	}
+	s.workers = q
+	return nil
 }
 
 // Engine names the database engine: "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.eng.name() }
 
-// Start begins working jobs.
-func (s *Store) Start(ctx context.Context) error { return s.eng.queue().Start(ctx) }
-
 // Stop stops working jobs: softly (running jobs finish) until soft has passed,
 // then hard (running jobs are cancelled and left for retry), bounded by ctx.
+// A store whose workers never started has nothing to stop.
 func (s *Store) Stop(ctx context.Context, soft time.Duration) error {
+	if s.workers == nil {
+		return nil
+	}
 	softCtx, cancel := context.WithTimeout(ctx, soft)
 	defer cancel()
-	err := s.eng.queue().Stop(softCtx)
+	err := s.workers.Stop(softCtx)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	s.logger.Warn("queue did not stop softly in time; cancelling running jobs", "soft_timeout", soft.String())
-	return s.eng.queue().StopAndCancel(ctx)
+	return s.workers.StopAndCancel(ctx)
 }
 
 // Close releases the database. Stop the queue first.

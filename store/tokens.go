@@ -10,7 +10,7 @@ import (
 )
 
 // The Store keeps zoomclient's tokens, token leases and rate-limit pauses, so
-// that every replica on the database shares them (design §4, §7). zoomclient
+// that every replica on the database shares them (docs/reliability.md). zoomclient
 // does not import store; store imports zoomclient for its interfaces.
 var (
 	_ zoomclient.TokenStore = (*Store)(nil)

@@ -58,18 +58,6 @@ var (
 // secret can be rotated without dropping deliveries signed with the old one.
 type Secrets []string
 
-// ParseSecrets splits a comma-separated list, trimming spaces and dropping
-// empty entries.
-func ParseSecrets(list string) Secrets {
-	var out Secrets
-	for _, s := range strings.Split(list, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Verify checks a delivery's signature over the raw body and its timestamp
 // against now. It returns the secret that verified the delivery, which is the
 // one Zoom holds and so the one to answer a URL-validation challenge with.

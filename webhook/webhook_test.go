@@ -102,16 +102,6 @@ func TestEncryptToken(t *testing.T) {
 	}
 }
 
-func TestParseSecrets(t *testing.T) {
-	got := webhook.ParseSecrets(" new , ,old,")
-	if len(got) != 2 || got[0] != "new" || got[1] != "old" {
-		t.Fatalf("ParseSecrets() = %q", got)
-	}
-	if got := webhook.ParseSecrets(" , "); len(got) != 0 {
-		t.Fatalf("ParseSecrets(blank) = %q, want none", got)
-	}
-}
-
 func FuzzVerify(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
 	body := []byte(`{"event":"meeting.started"}`)

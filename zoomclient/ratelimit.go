@@ -27,7 +27,8 @@ const (
 
 // routeLabels holds the label of every route this package calls, from the
 // "Rate Limit Label" of Zoom's endpoint descriptions (as quoted in clients
-// generated from Zoom's OpenAPI specs) and zoom-platform.md section 5:
+// generated from Zoom's OpenAPI specs) and Zoom's rate-limit page
+// (https://developers.zoom.us/docs/api/rate-limits/):
 //
 //	GET   /meetings/{meetingId}       Light   (Zoom's rate-limit page lists "Get a meeting" as Light)
 //	PATCH /meetings/{meetingId}       Light   (spec, Dec 2025; plus 100 updates per meeting per day)

@@ -1,4 +1,0 @@
-package engine
-
-// ReasonLabel exposes reasonLabel to the external tests.
-var ReasonLabel = reasonLabel
