@@ -40,9 +40,10 @@ var ErrNoManifestForS2S = errors.New("s2s mode uses a Server-to-Server OAuth app
 //
 // Field names and JSON types are those of Zoom's manifest template. Fields
 // cohost has no use for are left out rather than set to a guess, and so are
-// the ones Zoom's field tables leave unexplained (scope_description,
-// icon_share_link). The event subscription carries no custom header: cohost
-// verifies deliveries with the secret token Zoom generates for it.
+// scope_description, which Zoom's field tables do not explain, and
+// icon_share_link, whose type no example of Zoom's shows. The event
+// subscription carries no custom header: cohost verifies deliveries with the
+// secret token Zoom generates for the subscription.
 func Manifest(opts Options) ([]byte, error) {
 	base, err := CheckPublicURL(opts.PublicURL)
 	if err != nil {

@@ -57,8 +57,8 @@ type Call struct {
 	RateNote  string
 }
 
-// Granters returns the names of every granter, in the order cohost's design
-// lists them.
+// Granters returns the names of every granter: the two that give the real
+// co-host role first, then the REST-only ones.
 func Granters() []string {
 	return []string{config.GranterHostClient, config.GranterAgent, config.GranterPermissions, config.GranterAlternativeHosts}
 }
@@ -133,9 +133,10 @@ func Calls() []Call {
 
 // eventScope is the scope Zoom requires to subscribe to event, or "". Zoom's
 // meeting webhook reference (https://developers.zoom.us/docs/api/meetings/events/)
-// asks meeting:read:participant[:admin] of the participant events; for the
-// meeting.* events cohost subscribes to it names no scope beyond what the
-// calls above already hold, so none is added here.
+// asks meeting:read:participant[:admin] of meeting.participant_joined; left
+// and role_changed carry the same participant object and are given the same
+// scope. No scope is added for the meeting.* events: none was found
+// documented, and every granter holds meeting:read:meeting:admin anyway.
 func eventScope(event string) string {
 	switch event {
 	case api.EventParticipantJoined, api.EventParticipantLeft, api.EventParticipantRoleChanged:
