@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -244,16 +245,24 @@ func (e *Event) validate() error {
 	return nil
 }
 
-// Handled reports whether cohost acts on events with this name.
-func Handled(event string) bool {
-	switch event {
-	case EventMeetingCreated, EventMeetingUpdated, EventMeetingDeleted, EventMeetingStarted,
-		EventMeetingEnded, EventParticipantJoined, EventParticipantLeft,
-		EventParticipantRoleChanged, EventAppDeauthorized:
-		return true
-	}
-	return false
+// handledEvents is the one list of the events cohost acts on. Handled and
+// HandledEvents both read it, so what the webhook handler processes and what
+// the Zoom app subscribes to (package zoomapp) cannot disagree: an event
+// missing from the subscription would silently stop grants.
+var handledEvents = [...]string{
+	EventMeetingCreated, EventMeetingUpdated, EventMeetingDeleted,
+	EventMeetingStarted, EventMeetingEnded,
+	EventParticipantJoined, EventParticipantLeft, EventParticipantRoleChanged,
+	EventAppDeauthorized,
 }
+
+// HandledEvents returns the names of the events cohost acts on, in a fixed
+// order. endpoint.url_validation is not among them: Zoom sends it without a
+// subscription, and it is answered, not acted on.
+func HandledEvents() []string { return slices.Clone(handledEvents[:]) }
+
+// Handled reports whether cohost acts on events with this name.
+func Handled(event string) bool { return slices.Contains(handledEvents[:], event) }
 
 // URLValidationResponse answers endpoint.url_validation.
 type URLValidationResponse struct {

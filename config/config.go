@@ -18,6 +18,7 @@ import (
 
 // Granter names accepted in COHOST_GRANTERS.
 const (
+	GranterHostClient       = "host-client"
 	GranterAgent            = "agent"
 	GranterPermissions      = "permissions"
 	GranterAlternativeHosts = "alternative-hosts"

@@ -1,12 +1,15 @@
 // Command cohostd receives Zoom webhooks and makes every joiner of an
 // in-scope meeting a co-host, through the routes Zoom offers.
 //
-//	cohostd [serve]   run the service (configuration from the environment)
-//	cohostd version   print the version
+//	cohostd [serve]         run the service (configuration from the environment)
+//	cohostd admin-token     print a bearer token for the admin API
+//	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode)
+//	cohostd version         print the version
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +24,7 @@ import (
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/server"
+	"github.com/cohost-dev/cohost/zoomapp"
 )
 
 // Set by the build: -ldflags "-X main.version=... -X main.commit=...".
@@ -43,14 +47,19 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 		return serve(env, stderr)
 	case "admin-token":
 		return adminToken(args[1:], env, stdout, stderr)
+	case "zoom-manifest":
+		return zoomManifest(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cohostd %s (commit %s)\n", version, commit)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|version]\n\nConfiguration comes from the environment; see README.md.")
+		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|zoom-manifest -public-url URL [-granters LIST] [-mode oauth]|version]\n\n"+
+			"Configuration comes from the environment; see README.md.\n"+
+			"zoom-manifest prints the manifest of cohost's Zoom General app (oauth mode): its scopes, events,\n"+
+			"OAuth redirect and webhook URL; see docs/zoom-setup.md.")
 		return 0
 	}
-	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token or version)\n", cmd)
+	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token, zoom-manifest or version)\n", cmd)
 	return 2
 }
 
@@ -108,5 +117,59 @@ func adminToken(args []string, env config.Env, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stdout, token)
+	return 0
+}
+
+// defaultManifestGranters is the granter list cohostd uses when
+// COHOST_GRANTERS is unset once the host-client granter is in: the host page
+// for the real co-host role, the permissions as the REST-only fallback. A
+// manifest made with it serves a cohostd left at its default.
+const defaultManifestGranters = config.GranterHostClient + "," + config.GranterPermissions
+
+// zoomManifest prints the manifest of the Zoom General app cohostd needs, to
+// upload in the Marketplace instead of entering scopes and events by hand.
+func zoomManifest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("zoom-manifest", flag.ContinueOnError)
+	// Errors are reported below, each on one line; -h prints the flags.
+	fs.SetOutput(io.Discard)
+	publicURL := fs.String("public-url", "", "where Zoom and browsers reach cohostd (COHOST_PUBLIC_URL): https, or http for localhost")
+	granters := fs.String("granters", defaultManifestGranters, "comma list of the granters the app serves (COHOST_GRANTERS)")
+	mode := fs.String("mode", config.AuthOAuth, "auth mode; only oauth has a General app, the kind Zoom takes a manifest for")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "cohostd zoom-manifest: "+format+"\n", a...)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "usage: cohostd zoom-manifest -public-url URL [-granters LIST] [-mode oauth]")
+			fs.PrintDefaults()
+			return 0
+		}
+		return fail("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	if *publicURL == "" {
+		return fail("-public-url is required: the https URL where Zoom reaches cohostd, as in COHOST_PUBLIC_URL")
+	}
+	if _, err := zoomapp.CheckPublicURL(*publicURL); err != nil {
+		return fail("-public-url: %v", err)
+	}
+	list, err := zoomapp.ParseGranters(*granters)
+	if err != nil {
+		return fail("-granters: %v", err)
+	}
+	if _, err := zoomapp.CheckMode(*mode); err != nil {
+		return fail("-mode: %v", err)
+	}
+	out, err := zoomapp.Manifest(zoomapp.Options{PublicURL: *publicURL, Granters: list, Mode: *mode})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return fail("%v", err)
+	}
 	return 0
 }

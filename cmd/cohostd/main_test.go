@@ -226,3 +226,104 @@ func TestRunCommands(t *testing.T) {
 		t.Fatalf("unknown command: code %d err %q", code, errOut.String())
 	}
 }
+
+// TestZoomManifest drives cohostd zoom-manifest: the manifest goes to stdout
+// as JSON, every refusal is one line on stderr naming the flag, exit 2.
+func TestZoomManifest(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stderr  string // a part of the one line, when the command refuses
+		scopes  []string
+		sdk     bool
+		webhook string
+	}{
+		{name: "defaults: host-client and permissions, oauth", args: []string{"-public-url", "https://cohost.example.com/"}, sdk: true,
+			scopes: []string{"meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin",
+				"user:read:settings:admin", "user:read:token:admin", "user:read:user:admin", "user:update:settings:admin"},
+			webhook: "https://cohost.example.com/webhooks/zoom"},
+		{name: "one granter", args: []string{"-public-url", "https://cohost.example.com", "-granters", "agent", "-mode", "oauth"},
+			scopes:  []string{"meeting:read:meeting:admin", "meeting:read:participant:admin", "user:read:token:admin", "user:read:user:admin"},
+			webhook: "https://cohost.example.com/webhooks/zoom"},
+		{name: "http for localhost", args: []string{"-public-url", "http://localhost:8080", "-granters", "alternative-hosts"},
+			scopes:  []string{"meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin", "user:read:user:admin"},
+			webhook: "http://localhost:8080/webhooks/zoom"},
+		{name: "no URL", args: nil, code: 2, stderr: "-public-url is required"},
+		{name: "relative URL", args: []string{"-public-url", "cohost.example.com"}, code: 2, stderr: "-public-url: \"cohost.example.com\" is not an absolute URL"},
+		{name: "plain http", args: []string{"-public-url", "http://cohost.example.com"}, code: 2, stderr: "-public-url: \"http://cohost.example.com\" must use https"},
+		{name: "unknown granter", args: []string{"-public-url", "https://c.example", "-granters", "permissions,bot"}, code: 2,
+			stderr: `-granters: unknown granter "bot": use a comma list of host-client, agent, permissions, alternative-hosts`},
+		{name: "empty granters", args: []string{"-public-url", "https://c.example", "-granters", ","}, code: 2, stderr: "-granters: no granter named"},
+		{name: "s2s", args: []string{"-public-url", "https://c.example", "-mode", "s2s"}, code: 2, stderr: "-mode: s2s mode uses a Server-to-Server OAuth app"},
+		{name: "unknown flag", args: []string{"-public-url", "https://c.example", "-json"}, code: 2, stderr: "flag provided but not defined: -json"},
+		{name: "stray argument", args: []string{"-public-url", "https://c.example", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(append([]string{"zoom-manifest"}, tt.args...), nil, &out, &errOut)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.code, errOut.String())
+			}
+			if tt.code != 0 {
+				lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "cohostd zoom-manifest: ") || !strings.Contains(lines[0], tt.stderr) {
+					t.Errorf("stderr %q, want one line with %q", errOut.String(), tt.stderr)
+				}
+				if out.Len() != 0 {
+					t.Errorf("stdout %q on a refusal, want nothing", out.String())
+				}
+				return
+			}
+			if errOut.Len() != 0 {
+				t.Errorf("stderr %q, want nothing", errOut.String())
+			}
+			var m struct {
+				OAuthInformation struct {
+					Scopes []struct{ Scope string } `json:"scopes"`
+				} `json:"oauth_information"`
+				Features struct {
+					Embed *struct {
+						MeetingSDK struct{ Enable bool } `json:"meeting_sdk"`
+					} `json:"embed"`
+					EventSubscription struct {
+						Events []struct {
+							EventTypes            []string `json:"event_types"`
+							DevelopmentWebhookURL string   `json:"development_webhook_url"`
+						} `json:"events"`
+					} `json:"event_subscription"`
+				} `json:"features"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, out.String())
+			}
+			var scopes []string
+			for _, s := range m.OAuthInformation.Scopes {
+				scopes = append(scopes, s.Scope)
+			}
+			if strings.Join(scopes, " ") != strings.Join(tt.scopes, " ") {
+				t.Errorf("scopes %v, want %v", scopes, tt.scopes)
+			}
+			if sdk := m.Features.Embed != nil && m.Features.Embed.MeetingSDK.Enable; sdk != tt.sdk {
+				t.Errorf("Meeting SDK embed %v, want %v", sdk, tt.sdk)
+			}
+			if subs := m.Features.EventSubscription.Events; len(subs) != 1 || subs[0].DevelopmentWebhookURL != tt.webhook ||
+				!strings.Contains(strings.Join(subs[0].EventTypes, " "), "meeting.participant_joined") {
+				t.Errorf("event subscription %+v, want one to %s with meeting.participant_joined", subs, tt.webhook)
+			}
+		})
+	}
+
+	// The built binary behaves the same and needs no environment.
+	cmd := exec.Command(binary, "zoom-manifest", "-public-url", "https://cohost.example.com")
+	cmd.Env = []string{}
+	out, err := cmd.Output()
+	if err != nil || !json.Valid(out) {
+		t.Fatalf("cohostd zoom-manifest: %v\n%s", err, out)
+	}
+	var help bytes.Buffer
+	if code := run([]string{"help"}, nil, &help, io.Discard); code != 0 || !strings.Contains(help.String(), "zoom-manifest -public-url URL") {
+		t.Errorf("help does not show zoom-manifest: %q", help.String())
+	}
+}
