@@ -11,6 +11,10 @@
 // Chromium is found at $COHOST_CHROMIUM, /usr/bin/chromium, or as chromium or chromium-browser on
 // PATH. Without it the test is skipped (install it with apt-get install -y chromium), unless
 // COHOST_REQUIRE_BROWSER=1, which makes it a failure (CI sets that).
+//
+// The browser is offline: requests to hosts other than loopback fail with
+// net::ERR_INTERNET_DISCONNECTED (Browser.Blocked lists them), so a test never reaches the
+// network, and a page that tries (Zoom's SDK calling zoom.us) sees what it would see offline.
 package browser
 
 import (
@@ -18,6 +22,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -25,7 +31,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -92,8 +100,9 @@ type Browser struct {
 	// Timeout bounds each Run call; default DefaultTimeout.
 	Timeout time.Duration
 
-	mu   sync.Mutex
-	msgs []Message
+	mu      sync.Mutex
+	msgs    []Message
+	blocked []string
 }
 
 // ErrNoChromium is returned by FindChromium when no Chromium binary is found.
@@ -161,7 +170,65 @@ func New(tb testing.TB) *Browser {
 	if err := chromedp.Do(startCtx, chromedp.EmulateViewport(Width, Height)); err != nil {
 		tb.Fatalf("browser: start %s: %v", path, err)
 	}
+	if err := b.stayOffline(startCtx); err != nil {
+		tb.Fatalf("browser: start %s: %v", path, err)
+	}
 	return b
+}
+
+// stayOffline pauses every request of the tab and lets through only those to loopback hosts; the
+// others fail with net::ERR_INTERNET_DISCONNECTED, exactly what a page sees on a machine without
+// network. Tests then exercise a page's offline paths (such as Zoom's SDK failing to reach
+// zoom.us) without a single packet leaving the machine.
+func (b *Browser) stayOffline(ctx context.Context) error {
+	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{}); err != nil {
+		return err
+	}
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			if loopback(ev.Request.URL) {
+				_, _ = chromedp.Call(b.Ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				continue
+			}
+			b.mu.Lock()
+			b.blocked = append(b.blocked, ev.Request.URL)
+			b.mu.Unlock()
+			_, _ = chromedp.Call(b.Ctx, fetch.FailRequest, fetch.FailRequestParams{
+				RequestID: ev.RequestID, ErrorReason: network.ErrorReasonInternetDisconnected,
+			})
+		}
+	}()
+	return nil
+}
+
+// loopback reports whether a URL's host is on this machine (or a data:/blob: URL, which never
+// reaches the network).
+func loopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "data", "blob", "about":
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Blocked returns the URLs of the requests that were failed because they left the machine.
+func (b *Browser) Blocked() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.blocked...)
 }
 
 // record keeps one event; it runs in chromedp's read loop, so it only appends under a lock.

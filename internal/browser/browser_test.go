@@ -93,3 +93,24 @@ func TestFindChromiumHonoursEnv(t *testing.T) {
 		t.Fatalf("FindChromium() = %q, %v; want %q", p, err, self)
 	}
 }
+
+func TestRequestsLeavingTheMachineFailAsOffline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>ok</title><p id="p">fine</p>`))
+	}))
+	defer srv.Close()
+	b := browser.New(t)
+	b.Run(t, chromedp.Navigate(srv.URL), chromedp.WaitVisible("#p"))
+	got := browser.Eval[string](t, b, `fetch("https://zoom.us/api/v1/wc/info").then(() => "reached", e => e.name + ": " + e.message)`)
+	if got != "TypeError: Failed to fetch" {
+		t.Errorf("fetch to zoom.us: %q, want a network failure", got)
+	}
+	if bl := b.Blocked(); len(bl) != 1 || !strings.HasPrefix(bl[0], "https://zoom.us/") {
+		t.Errorf("Blocked() = %v", bl)
+	}
+	local := browser.Eval[int](t, b, `fetch(location.href).then(r => r.status)`)
+	if local != 200 {
+		t.Errorf("fetch to the loopback server: %d", local)
+	}
+}
