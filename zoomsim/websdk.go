@@ -24,7 +24,11 @@ import (
 // Zoom's meeting.participant_role_changed follows, as on the agent's route.
 //
 //	GET  /sdk/zoom-meeting-embedded-sim.js         the script (SDKScriptPath)
-//	POST /sdk/v1/join                              join; answers {session, user_id} or Zoom's error
+//	POST /sdk/v1/join                              join; answers {session, userId} or Zoom's error
+//
+// Zoom's refusals (a bad signature, a wrong passcode, …) come back as 200 with the error object,
+// as Zoom's own join endpoint answers, so a page's console stays free of failed loads; 400 is only
+// for a body the script never sends.
 //	GET  /sdk/v1/sessions/{session}/events         the session's events (text/event-stream)
 //	POST /sdk/v1/sessions/{session}/cohost         {"userId": n}: makeCoHost, answered when settled
 //	POST /sdk/v1/sessions/{session}/leave          leaveMeeting (also sent by sendBeacon on pagehide)
@@ -817,30 +821,30 @@ func (s *Sim) sdkJoin(w http.ResponseWriter, r *http.Request) {
 	call.MeetingID = meetingID
 	m := s.meetings[meetingID]
 	if m == nil || m.deleted {
-		fail(http.StatusNotFound, errJoinNoMeeting)
+		fail(http.StatusOK, errJoinNoMeeting)
 		return
 	}
 	role, serr := s.sdkSignature(req.Signature, meetingID)
 	if serr != nil {
-		fail(http.StatusForbidden, *serr)
+		fail(http.StatusOK, *serr)
 		return
 	}
 	if m.Password != "" && req.Password != m.Password {
-		fail(http.StatusForbidden, errJoinPasscode)
+		fail(http.StatusOK, errJoinPasscode)
 		return
 	}
 	var p *participant
 	if role == api.SDKRoleHost {
 		uid, ok := s.verifyZAK(req.ZAK)
 		if !ok || uid != m.HostID {
-			fail(http.StatusForbidden, errJoinNotHost)
+			fail(http.StatusOK, errJoinNotHost)
 			return
 		}
 		p = s.sdkHostJoinLocked(m, req)
 	} else {
 		if m.Status != MeetingStarted {
 			if jbh, _ := m.Settings["join_before_host"].(bool); !jbh {
-				fail(http.StatusConflict, errJoinNotStarted)
+				fail(http.StatusOK, errJoinNotStarted)
 				return
 			}
 		}
@@ -850,13 +854,13 @@ func (s *Sim) sdkJoin(w http.ResponseWriter, r *http.Request) {
 		}
 		var err error
 		if p, err = s.joinLocked(m, spec, ""); err != nil {
-			fail(http.StatusConflict, errJoinFailed)
+			fail(http.StatusOK, errJoinFailed)
 			return
 		}
 		if p.OnHold {
 			// Not simulated: an SDK page waiting in the waiting room.
 			s.leaveLocked(m, p, "")
-			fail(http.StatusConflict, errJoinFailed)
+			fail(http.StatusOK, errJoinFailed)
 			return
 		}
 		p.SDK = true
