@@ -1,6 +1,7 @@
 # cohost — the two commands of the README, and the pieces CI runs.
 #   make demo   run cohostd with the embedded SQLite store against the Zoom simulator
-#   make test   run the whole test suite (needs PostgreSQL; see README)
+#   make test   run the whole test suite (needs PostgreSQL; see README); test-deps installs
+#               Chromium and the pinned Zoom Web SDK when they are missing
 
 COHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export COHOST_TEST_DATABASE_URL
@@ -10,9 +11,12 @@ FUZZ_TIME ?= 5s
 # The benchmarks empty this database on each run: never point it at real data.
 COHOST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cohost_bench?sslmode=disable
 
-.PHONY: test test-go test-deploy fuzz vet staticcheck demo bench build
+.PHONY: test test-deps test-go test-deploy fuzz vet staticcheck demo bench build
 
-test: test-go test-deploy
+test: test-deps test-go test-deploy
+
+test-deps:
+	@bash scripts/test-deps.sh
 
 test-go:
 	go test -race -count=1 ./...
@@ -32,6 +36,8 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzTimestampUnmarshal$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
 	go test -run='^$$' -fuzz='^FuzzParseErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
 	go test -run='^$$' -fuzz='^FuzzParseTokenErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
+	go test -run='^$$' -fuzz='^FuzzParseSDKJoinRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
+	go test -run='^$$' -fuzz='^FuzzParseSDKCoHostRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 
 vet:
 	go vet ./...

@@ -315,6 +315,7 @@ func (s *Sim) joinSessionLocked(sess *agentSession) {
 	rec := &s.ledger.Sessions[sess.record]
 	rec.JoinedAt, rec.MeetingUUID = now, m.UUID
 	s.emitParticipant(m, p, "meeting.participant_joined")
+	s.sdkParticipantJoinedLocked(m, p)
 	s.notify()
 }
 
@@ -367,7 +368,7 @@ func (s *Sim) putCoHost(r *http.Request, body []byte, meetingID int64) agentResp
 	}
 	m := s.meetings[meetingID]
 	p := m.findParticipant(key)
-	if p == nil || !p.Present || p.Agent || now.Before(p.JoinTime.Add(s.cfg.Agent.VisibilityDelay)) {
+	if p == nil || !p.Present || p.OnHold || p.Agent || now.Before(p.JoinTime.Add(s.cfg.Agent.VisibilityDelay)) {
 		return agentErr(http.StatusConflict, api.AgentErrParticipantNotFound)
 	}
 	if p.PhoneOnly() {
@@ -390,10 +391,11 @@ func (s *Sim) putCoHost(r *http.Request, body []byte, meetingID int64) agentResp
 		return ok(api.AgentRoleCoHost, OutcomeAlreadyCoHost)
 	}
 	p.Role = RoleCoHost
+	s.sdkRoleChangedLocked(m, p)
 	idx := len(s.ledger.Promotions)
 	s.ledger.Promotions = append(s.ledger.Promotions, Promotion{
 		MeetingID: meetingID, MeetingUUID: m.UUID, ParticipantUUID: p.ParticipantUUID, UserID: p.UserID,
-		UserName: p.Name, Key: key, JoinedAt: p.JoinTime, PromotedAt: now.UTC(),
+		UserName: p.Name, Key: key, JoinedAt: p.JoinTime, PromotedAt: now.UTC(), Via: PromotedByAgent,
 	})
 	sendRoleChanged := func() {
 		reqID := s.emitRoleChanged(m, p, RoleAttendee, RoleCoHost)

@@ -38,6 +38,10 @@ import (
 //	GET|PUT /_sim/rate-limits                       RateLimits
 //	PUT    /_sim/webhook                            {"url":…,"secret":…} → 204
 //	POST   /_sim/webhook/validate                   URL validation → URLValidation
+//	POST   /_sim/meetings/{meetingId}/participants/{key}/admit   from the waiting room → Participant
+//	PUT    /_sim/meetings/{meetingId}/participants/{key}/sdk-reject {"count":N,"error":SDKError} → 204
+//	GET    /_sim/meetings/{meetingId}/sdk           SDK sessions, calls, max makeCoHost in flight
+//	GET|PUT /_sim/websdk                            simulated Web SDK knobs (PUT merges the fields given)
 //	POST   /_sim/agent/restart                      → 204
 //	GET    /_sim/ledger                             Ledger
 //	GET    /_sim/counters                           Counters
@@ -61,6 +65,11 @@ func (s *Sim) controlRoutes(r chi.Router) {
 	r.Post("/meetings/{meetingId}/participants", s.ctlJoin)
 	r.Delete("/meetings/{meetingId}/participants/{key}", s.ctlLeave)
 	r.Post("/meetings/{meetingId}/participants/{key}/rejoin", s.ctlRejoin)
+	r.Post("/meetings/{meetingId}/participants/{key}/admit", s.ctlAdmit)
+	r.Put("/meetings/{meetingId}/participants/{key}/sdk-reject", s.ctlSDKReject)
+	r.Get("/meetings/{meetingId}/sdk", s.ctlMeetingSDK)
+	r.Get("/websdk", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, webSDKView(s.WebSDK())) })
+	r.Put("/websdk", s.ctlSetWebSDK)
 	r.Get("/faults", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, faultsView(s.Faults())) })
 	r.Put("/faults", s.ctlSetFaults)
 	r.Get("/rate-limits", s.ctlRateLimits)
@@ -471,4 +480,133 @@ func (s *Sim) ctlValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Sim) ctlAdmit(w http.ResponseWriter, r *http.Request) {
+	id, err := meetingParam(r)
+	if err != nil {
+		ctlFail(w, err)
+		return
+	}
+	p, err := s.Admit(id, chi.URLParam(r, "key"))
+	if err != nil {
+		ctlFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Sim) ctlSDKReject(w http.ResponseWriter, r *http.Request) {
+	id, err := meetingParam(r)
+	if err != nil {
+		ctlFail(w, err)
+		return
+	}
+	var body struct {
+		Count int      `json:"count"`
+		Error SDKError `json:"error"`
+	}
+	if err := decodeStrict(r, &body); err != nil {
+		ctlFail(w, err)
+		return
+	}
+	if err := s.RejectMakeCoHost(id, chi.URLParam(r, "key"), body.Count, body.Error); err != nil {
+		ctlFail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Sim) ctlMeetingSDK(w http.ResponseWriter, r *http.Request) {
+	id, err := meetingParam(r)
+	if err == nil {
+		_, err = s.Meeting(id)
+	}
+	if err != nil {
+		ctlFail(w, err)
+		return
+	}
+	l := s.Ledger()
+	sessions := []SDKSession{}
+	for _, ss := range l.SDKSessions {
+		if ss.MeetingID == id {
+			sessions = append(sessions, ss)
+		}
+	}
+	calls := l.SDKCallsIn(id, "")
+	if calls == nil {
+		calls = []SDKCall{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sessions": sessions, "calls": calls, "max_makecohost_in_flight": l.MaxMakeCoHostInFlight(id),
+	})
+}
+
+// webSDKJSON is WebSDKConfig on the wire: durations as Go duration strings; PUT merges the fields
+// present.
+type webSDKJSON struct {
+	RosterDelay       *string `json:"roster_delay,omitempty"`
+	RoleChangeDelay   *string `json:"role_change_delay,omitempty"`
+	MakeCoHostTimeout *string `json:"makecohost_timeout,omitempty"`
+	TimeOutMakeCoHost *bool   `json:"timeout_makecohost,omitempty"`
+	PageClosedGrace   *string `json:"page_closed_grace,omitempty"`
+	WaitingRoom       *bool   `json:"waiting_room,omitempty"`
+	Heartbeat         *string `json:"heartbeat,omitempty"`
+}
+
+func webSDKView(c WebSDKConfig) webSDKJSON {
+	str := func(d time.Duration) *string { v := d.String(); return &v }
+	return webSDKJSON{
+		RosterDelay: str(c.RosterDelay), RoleChangeDelay: str(c.RoleChangeDelay), MakeCoHostTimeout: str(c.MakeCoHostTimeout),
+		TimeOutMakeCoHost: &c.TimeOutMakeCoHost, PageClosedGrace: str(c.PageClosedGrace), WaitingRoom: &c.WaitingRoom,
+		Heartbeat: str(c.Heartbeat),
+	}
+}
+
+// apply merges the fields present into c. Only roster_delay may be negative.
+func (j webSDKJSON) apply(c WebSDKConfig) (WebSDKConfig, error) {
+	dur := func(name string, p *string, dst *time.Duration, negative bool) error {
+		if p == nil {
+			return nil
+		}
+		d, err := time.ParseDuration(*p)
+		if err != nil || (d < 0 && !negative) {
+			return fmt.Errorf("%w: %s %q, want a duration like 250ms", ErrInvalid, name, *p)
+		}
+		*dst = d
+		return nil
+	}
+	for _, err := range []error{
+		dur("roster_delay", j.RosterDelay, &c.RosterDelay, true),
+		dur("role_change_delay", j.RoleChangeDelay, &c.RoleChangeDelay, false),
+		dur("makecohost_timeout", j.MakeCoHostTimeout, &c.MakeCoHostTimeout, false),
+		dur("page_closed_grace", j.PageClosedGrace, &c.PageClosedGrace, false),
+		dur("heartbeat", j.Heartbeat, &c.Heartbeat, false),
+	} {
+		if err != nil {
+			return c, err
+		}
+	}
+	if j.TimeOutMakeCoHost != nil {
+		c.TimeOutMakeCoHost = *j.TimeOutMakeCoHost
+	}
+	if j.WaitingRoom != nil {
+		c.WaitingRoom = *j.WaitingRoom
+	}
+	return c, nil
+}
+
+func (s *Sim) ctlSetWebSDK(w http.ResponseWriter, r *http.Request) {
+	var body webSDKJSON
+	if err := decodeStrict(r, &body); err != nil {
+		ctlFail(w, err)
+		return
+	}
+	c, err := body.apply(s.WebSDK())
+	if err != nil {
+		ctlFail(w, err)
+		return
+	}
+	s.SetWebSDK(c)
+	writeJSON(w, http.StatusOK, webSDKView(s.WebSDK()))
 }

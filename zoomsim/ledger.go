@@ -17,6 +17,9 @@ type Ledger struct {
 	AgentCalls     []AgentCall       `json:"agent_calls"`
 	Sessions       []SessionRecord   `json:"sessions"`
 	Promotions     []Promotion       `json:"promotions"`
+	// SDKSessions and SDKCalls record the simulated Web Meeting SDK (websdk.go).
+	SDKSessions []SDKSession `json:"sdk_sessions"`
+	SDKCalls    []SDKCall    `json:"sdk_calls"`
 }
 
 // TokenRequest is one POST /oauth/token.
@@ -137,7 +140,15 @@ type Promotion struct {
 	RoleChangedRequestID string `json:"role_changed_request_id,omitempty"`
 	// Repeats counts later calls for a participant who was already co-host (idempotent 200s).
 	Repeats int `json:"repeats"`
+	// Via says which route promoted: PromotedByAgent or PromotedBySDK.
+	Via string `json:"via"`
 }
+
+// Values of Promotion.Via.
+const (
+	PromotedByAgent = "agent" // the co-host agent's PUT …/cohosts/{key}
+	PromotedBySDK   = "sdk"   // makeCoHost of the simulated Web Meeting SDK (a host page)
+)
 
 // TimeToCoHost is PromotedAt - JoinedAt.
 func (p Promotion) TimeToCoHost() time.Duration { return p.PromotedAt.Sub(p.JoinedAt) }
@@ -292,6 +303,8 @@ func (s *Sim) ledgerCopy() Ledger {
 		AgentCalls:     append([]AgentCall(nil), s.ledger.AgentCalls...),
 		Sessions:       append([]SessionRecord(nil), s.ledger.Sessions...),
 		Promotions:     append([]Promotion(nil), s.ledger.Promotions...),
+		SDKSessions:    append([]SDKSession(nil), s.ledger.SDKSessions...),
+		SDKCalls:       append([]SDKCall(nil), s.ledger.SDKCalls...),
 	}
 	for i := range l.Webhooks {
 		l.Webhooks[i].Attempts = append([]WebhookAttempt(nil), l.Webhooks[i].Attempts...)

@@ -65,6 +65,11 @@ type Participant struct {
 	Present     bool      `json:"present"`
 	// Agent marks the co-host agent's own participant.
 	Agent bool `json:"agent,omitempty"`
+	// SDK marks a participant that joined through the simulated Web Meeting SDK (a host page).
+	SDK bool `json:"sdk,omitempty"`
+	// OnHold is true while the participant waits in the waiting room (WebSDKConfig.WaitingRoom or
+	// the meeting's settings.waiting_room); Admit lets them in.
+	OnHold bool `json:"on_hold,omitempty"`
 	// RejoinOf is the key of the participant this one re-joined as.
 	RejoinOf string `json:"rejoin_of,omitempty"`
 }
@@ -353,6 +358,7 @@ func (s *Sim) EndMeeting(id int64) error {
 }
 
 func (s *Sim) endLocked(m *meeting) {
+	s.sdkMeetingEndingLocked(m)
 	for _, p := range m.participants {
 		if p.Present {
 			s.leaveLocked(m, p, "left the meeting. Reason : Host ended the meeting")
@@ -475,13 +481,30 @@ func (s *Sim) joinLocked(m *meeting, spec JoinSpec, rejoinOf string) (*participa
 		p.Role = RoleHost
 	}
 	m.participants = append(m.participants, p)
-	s.emitParticipant(m, p, "meeting.participant_joined")
+	if p.Role != RoleHost && s.holdsJoiners(m) {
+		// The waiting room: Zoom announces the wait, and the join itself only on admission.
+		p.OnHold = true
+		s.emitWaitingRoom(m, p, "meeting.participant_joined_waiting_room")
+		s.sdkParticipantJoinedLocked(m, p)
+		s.notify()
+		return p, nil
+	}
+	s.admittedLocked(m, p)
+	s.notify()
+	return p, nil
+}
+
+// admittedLocked announces a participant in the meeting (joined, or admitted from the waiting
+// room): meeting.participant_joined, the SDK rosters, and the co-host role of an alternative host.
+// Callers hold s.mu.
+func (s *Sim) admittedLocked(m *meeting, p *participant) {
+	s.emitParticipantHeld(m, p, "meeting.participant_joined", s.joinWebhookHold(m))
+	s.sdkParticipantJoinedLocked(m, p)
 	if p.Role == RoleAttendee && !s.cfg.AltHostsJoinAsAttendee && s.isAltHost(m, p) {
 		p.Role = RoleCoHost
 		s.emitRoleChanged(m, p, RoleAttendee, RoleCoHost)
+		s.sdkRoleChangedLocked(m, p)
 	}
-	s.notify()
-	return p, nil
 }
 
 func maskPhone(n string) string {
@@ -532,6 +555,11 @@ func (p *participant) payload() map[string]any {
 }
 
 func (s *Sim) emitParticipant(m *meeting, p *participant, name string) {
+	s.emitParticipantHeld(m, p, name, 0)
+}
+
+// emitParticipantHeld is emitParticipant with the first delivery attempt held back by hold.
+func (s *Sim) emitParticipantHeld(m *meeting, p *participant, name string, hold time.Duration) {
 	obj := m.eventObject(s.cfg.MeetingIDAsString)
 	pp := p.payload()
 	if name == "meeting.participant_left" {
@@ -541,7 +569,7 @@ func (s *Sim) emitParticipant(m *meeting, p *participant, name string) {
 		pp["join_time"] = zoomTime(p.JoinTime)
 	}
 	obj["participant"] = pp
-	s.emit(name, m.AccountID, eventRef{meetingID: m.ID, meetingUUID: m.UUID, participantKey: p.Key()}, map[string]any{"object": obj})
+	s.emitHeld(name, m.AccountID, eventRef{meetingID: m.ID, meetingUUID: m.UUID, participantKey: p.Key()}, map[string]any{"object": obj}, hold)
 }
 
 // emitRoleChanged sends meeting.participant_role_changed; callers hold s.mu. The participant part
@@ -604,6 +632,13 @@ func (s *Sim) leaveLocked(m *meeting, p *participant, reason string) {
 	p.leaveReason = reason
 	p.Present = false
 	p.LeaveTime = s.clock.Now().UTC()
+	s.sdkParticipantLeftLocked(m, p)
+	if p.OnHold {
+		// Never admitted: Zoom reports leaving the waiting room, not the meeting.
+		p.OnHold = false
+		s.emitWaitingRoom(m, p, "meeting.participant_left_waiting_room")
+		return
+	}
 	s.emitParticipant(m, p, "meeting.participant_left")
 }
 

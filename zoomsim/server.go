@@ -41,6 +41,8 @@ func Serve(sim *Sim, ln net.Listener) *Server {
 		srv:  &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second},
 		done: make(chan error, 1),
 	}
+	// The SDK's event streams never go idle by themselves; end them so Shutdown can finish.
+	s.srv.RegisterOnShutdown(sim.stopStreams)
 	go func() {
 		err := s.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -59,6 +61,10 @@ func (s *Server) APIURL() string { return s.URL + "/v2" }
 
 // AgentURL is COHOST_AGENT_URL.
 func (s *Server) AgentURL() string { return s.Sim.AgentURL(s.URL) }
+
+// SDKScriptURL is the simulated Web Meeting SDK's script: COHOST_MEETING_SDK_URL for a host page
+// run against this simulator.
+func (s *Server) SDKScriptURL() string { return s.Sim.SDKScriptURL(s.URL) }
 
 // ControlURL is the base of the control API.
 func (s *Server) ControlURL() string { return s.URL + "/_sim" }

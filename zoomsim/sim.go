@@ -105,6 +105,8 @@ type Config struct {
 
 	// Agent configures the simulated co-host agent.
 	Agent AgentConfig
+	// WebSDK configures the simulated Web Meeting SDK (websdk.go); SetWebSDK changes it later.
+	WebSDK WebSDKConfig
 	// Faults are the initial fault knobs (SetFaults changes them later).
 	Faults Faults
 
@@ -177,6 +179,7 @@ type Sim struct {
 	userWrites    map[string]*dayCount
 
 	agent agentState
+	sdk   sdkState
 
 	ledger  Ledger
 	changed chan struct{}
@@ -289,6 +292,7 @@ func New(cfg Config) *Sim {
 		timers:        map[int]Timer{},
 	}
 	s.agent.init()
+	s.initSDK()
 	s.agentH = s.agentRoutes()
 	r := chi.NewRouter()
 	r.Post("/oauth/token", s.handleToken)
@@ -296,6 +300,7 @@ func New(cfg Config) *Sim {
 	r.Route("/v2", s.restRoutes)
 	r.Mount(cfg.AgentPrefix, s.agentH)
 	r.Route("/_sim", s.controlRoutes)
+	r.Route(SDKPrefix, s.sdkRoutes)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "Not Found"})
 	})
@@ -315,6 +320,7 @@ func (s *Sim) Config() Config { return s.cfg }
 // Close stops pending webhook retries and timers and waits, until ctx is done, for deliveries
 // under way to finish.
 func (s *Sim) Close(ctx context.Context) error {
+	s.stopStreams()
 	s.mu.Lock()
 	s.closed = true
 	for id, t := range s.timers {

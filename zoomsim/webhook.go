@@ -50,22 +50,28 @@ type eventRef struct {
 // emit builds an event notification ({"event","event_ts","payload":{"account_id",…}}), records
 // it and starts delivering it; it returns the delivery's x-zm-request-id. Callers hold s.mu.
 func (s *Sim) emit(name, accountID string, ref eventRef, payload map[string]any) string {
+	return s.emitHeld(name, accountID, ref, payload, 0)
+}
+
+// emitHeld is emit with the first attempt held back by hold, as when Zoom's webhook arrives after
+// its in-meeting clients already saw the change (WebSDKConfig.RosterDelay < 0). Callers hold s.mu.
+func (s *Sim) emitHeld(name, accountID string, ref eventRef, payload map[string]any, hold time.Duration) string {
 	now := s.clock.Now()
 	payload["account_id"] = accountID
 	body, err := json.Marshal(map[string]any{"event": name, "event_ts": now.UnixMilli(), "payload": payload})
 	if err != nil {
 		panic(fmt.Sprintf("zoomsim: encode %s: %v", name, err)) // only JSON types go in
 	}
-	d := s.newDelivery(name, accountID, ref, body, now.UnixMilli(), "")
+	d := s.newDelivery(name, accountID, ref, body, now.UnixMilli(), "", hold)
 	if s.chance(s.faults.WebhookDuplicateRate) {
-		s.newDelivery(name, accountID, ref, body, now.UnixMilli(), d)
+		s.newDelivery(name, accountID, ref, body, now.UnixMilli(), d, hold)
 	}
 	s.log.Debug("zoomsim event", "event", name, "request_id", d, "meeting_id", ref.meetingID)
 	return d
 }
 
 // newDelivery records a delivery and schedules its first attempt; callers hold s.mu.
-func (s *Sim) newDelivery(name, accountID string, ref eventRef, body []byte, ts int64, duplicateOf string) string {
+func (s *Sim) newDelivery(name, accountID string, ref eventRef, body []byte, ts int64, duplicateOf string, hold time.Duration) string {
 	reqID := s.requestID()
 	d := WebhookDelivery{
 		RequestID: reqID, Event: name, AccountID: accountID, MeetingID: ref.meetingID,
@@ -80,9 +86,9 @@ func (s *Sim) newDelivery(name, accountID string, ref eventRef, body []byte, ts 
 		return reqID
 	}
 	s.ledger.Webhooks = append(s.ledger.Webhooks, d)
-	var delay time.Duration
+	delay := max(hold, 0)
 	if w := s.faults.WebhookReorderWindow; w > 0 {
-		delay = time.Duration(s.rng.Int64N(int64(w)))
+		delay += time.Duration(s.rng.Int64N(int64(w)))
 	}
 	s.scheduleAttempt(idx, 1, delay)
 	s.notify()

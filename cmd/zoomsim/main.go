@@ -1,5 +1,6 @@
 // Command zoomsim runs the Zoom simulator (package zoomsim) on one address: Zoom OAuth, the REST
-// API under /v2, the co-host agent under /agent and the control API under /_sim/. It seeds an
+// API under /v2, the co-host agent under /agent, the simulated Web Meeting SDK under /sdk and the
+// control API under /_sim/. It seeds an
 // account with a licensed host user and prints the environment that points cohostd at it.
 //
 // Every flag can also be set with the environment variable named in its help (ZOOMSIM_…); a flag
@@ -231,6 +232,7 @@ func (m *Main) Open() error {
 	fmt.Fprintf(w, "  OAuth    %s/oauth/token, %s/oauth/authorize\n", srv.OAuthURL(), srv.OAuthURL())
 	fmt.Fprintf(w, "  REST     %s\n", srv.APIURL())
 	fmt.Fprintf(w, "  agent    %s (contract: %s/openapi.yaml)\n", srv.AgentURL(), srv.AgentURL())
+	fmt.Fprintf(w, "  web SDK  %s (COHOST_MEETING_SDK_URL for a host page)\n", srv.SDKScriptURL())
 	fmt.Fprintf(w, "  control  %s/\n", srv.ControlURL())
 	fmt.Fprintf(w, "  account  %s, host %s (user id %s, licensed)\n", acct.ID, host.Email, host.ID)
 	target := m.Config.WebhookURL

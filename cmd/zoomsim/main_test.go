@@ -44,6 +44,9 @@ func TestMainServesAndPrintsEnv(t *testing.T) {
 		"ZOOM_API_URL": m.URL() + "/v2", "ZOOM_OAUTH_URL": m.URL(), "COHOST_AGENT_URL": m.URL() + "/agent",
 		"ZOOM_ACCOUNT_ID": "acct-x", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "from-env", "ZOOM_AUTH_MODE": "s2s",
 	}
+	if !strings.Contains(out.String(), m.URL()+"/sdk/zoom-meeting-embedded-sim.js") {
+		t.Errorf("the report does not name the web SDK script:\n%s", out.String())
+	}
 	for k, v := range want {
 		if vars[k] != v {
 			t.Errorf("%s=%q, want %q\n%s", k, vars[k], v, out.String())
