@@ -4,7 +4,8 @@
 // version so that a test can load the real bundle offline in a headless browser
 // (surface_test.go) and fail on the day Zoom changes the API; SURFACE.md records the shapes
 // (participants, events, errors) read from that bundle, which the simulated SDK of package
-// zoomsim mimics.
+// zoomsim mimics. Signature (signature.go) mints the Meeting SDK JWT with which any SDK client,
+// the host page or an operator's agent, starts a meeting as its host.
 package meetingsdk
 
 import "strings"

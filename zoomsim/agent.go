@@ -14,7 +14,7 @@ import (
 	"github.com/cohost-dev/cohost/api"
 )
 
-// The simulated co-host agent implements the contract of design section 5 (api/agent.openapi.yaml,
+// The simulated co-host agent implements the agent contract (api/agent.openapi.yaml,
 // served at <AgentPrefix>/openapi.yaml). It behaves as the Meeting SDK bot would: it joins as the
 // meeting's host with the host's ZAK and a role-1 SDK signature, sees participants only some time
 // after they join, promotes them (AssignCoHost / makeCoHost) and Zoom then sends

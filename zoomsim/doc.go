@@ -4,11 +4,11 @@
 //
 //   - OAuth (POST /oauth/token for account_credentials, authorization_code and rotating
 //     refresh_token grants; GET /oauth/authorize that approves at once);
-//   - the REST endpoints of design section 4 under /v2, with Zoom's shapes, error codes
+//   - the REST endpoints cohost calls (docs/zoom-setup.md lists them) under /v2, with Zoom's shapes, error codes
 //     (124, 300, 1001, 3001, 429), per-account rate limits by label and fault knobs;
 //   - meetings whose lifecycle (create, start, join, leave, end) sends signed webhooks with
 //     Zoom's retry rules (only on >=500 or time-out; +5, +20, +60 min, scaled by Config.TimeScale);
-//   - the co-host agent of design section 5, which promotes participants and then sends
+//   - the co-host agent of api/agent.openapi.yaml, which promotes participants and then sends
 //     meeting.participant_role_changed as Zoom would;
 //   - a simulated Web Meeting SDK (Component View): a script that defines window.ZoomMtgEmbedded
 //     with the surface and shapes of @zoom/meetingsdk 6.2.0 (meetingsdk/SURFACE.md), backed by

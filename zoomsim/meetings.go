@@ -536,8 +536,8 @@ func (s *Sim) isAltHost(m *meeting, p *participant) bool {
 	return false
 }
 
-// participantPayload is payload.object.participant of the join and leave events (zoom-platform.md
-// §2; Rivet MeetingParticipantJoinedEvent): id and participant_user_id are the Zoom user id when
+// participantPayload is payload.object.participant of the join and leave events (Zoom's
+// webhook reference, https://developers.zoom.us/docs/api/meetings/events/; Rivet MeetingParticipantJoinedEvent): id and participant_user_id are the Zoom user id when
 // signed in, "" otherwise; phone_number only for phone participants.
 func (p *participant) payload() map[string]any {
 	out := map[string]any{

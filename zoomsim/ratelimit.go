@@ -58,7 +58,7 @@ func (l RateLimits) of(label string) Limit {
 	}
 }
 
-// The 429 messages of https://developers.zoom.us/docs/api/rate-limits/ (zoom-platform.md §5).
+// The 429 messages of https://developers.zoom.us/docs/api/rate-limits/.
 const (
 	msgPerSecondLimit = "You have reached the maximum per-second rate limit for this API. Try again later."
 	msgDailyLimit     = "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request."

@@ -14,8 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// Zoom REST error codes the simulator answers with (https://developers.zoom.us/docs/api/errors/,
-// zoom-platform.md §5).
+// Zoom REST error codes the simulator answers with (https://developers.zoom.us/docs/api/errors/).
 const (
 	CodeInvalidAccessToken = 124  // 401 "Invalid access token."
 	CodeValidation         = 300  // 400 invalid body or field
@@ -49,7 +48,7 @@ func validationErr(fields ...string) restResponse {
 type restHandler func(r *http.Request, body []byte, tok *accessToken) restResponse
 
 func (s *Sim) restRoutes(r chi.Router) {
-	// Labels from Zoom's API reference (zoom-platform.md §5 for PATCH /meetings; the qodex copy of
+	// Labels from Zoom's API reference (https://developers.zoom.us/docs/api/rate-limits/; the qodex copy of
 	// the reference for the user settings endpoints: MEDIUM).
 	r.Get("/meetings/{meetingId}", s.rest(LabelLight, s.getMeeting))
 	r.Patch("/meetings/{meetingId}", s.rest(LabelLight, s.patchMeeting))
@@ -98,7 +97,7 @@ func (s *Sim) rest(label string, h restHandler) http.HandlerFunc {
 		tok := s.authenticate(r)
 		switch {
 		case tok == nil:
-			// {"code":124,"message":"Invalid access token."} (devforum 74432, zoom-platform.md §5).
+			// {"code":124,"message":"Invalid access token."} (devforum 74432).
 			resp = zoomErr(http.StatusUnauthorized, CodeInvalidAccessToken, "Invalid access token.")
 		case s.chance(s.faults.REST5xxRate):
 			call.AccountID = tok.accountID
@@ -453,7 +452,7 @@ func jsonEqual(a, b any) bool {
 }
 
 // getUserToken serves GET /v2/users/{userId}/token?type=zak: {"token": ZAK}. A ZAK lives 2 h by
-// default; ttl (seconds, at most one year) overrides it (zoom-platform.md §1.3).
+// default; ttl (seconds, at most one year) overrides it (https://developers.zoom.us/docs/meeting-sdk/auth/zak/).
 func (s *Sim) getUserToken(r *http.Request, _ []byte, tok *accessToken) restResponse {
 	u, resp, ok := s.userFor(chi.URLParam(r, "userId"), tok)
 	if !ok {

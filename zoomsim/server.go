@@ -70,7 +70,7 @@ func (s *Server) SDKScriptURL() string { return s.Sim.SDKScriptURL(s.URL) }
 func (s *Server) ControlURL() string { return s.URL + "/_sim" }
 
 // Env returns the environment that points cohostd at this simulator for one account, in a stable
-// order, as NAME=value lines (design section 6 names).
+// order, as NAME=value lines (the names of the README's configuration table).
 func (s *Server) Env(accountID string) []string {
 	cfg := s.Config()
 	clientID, clientSecret := cfg.ClientID, cfg.ClientSecret

@@ -95,7 +95,7 @@ type Config struct {
 	// AltHostsJoinAsAttendee makes alternative hosts join as plain attendees. By default a licensed
 	// same-account user listed in settings.alternative_hosts who joins signed in becomes co-host
 	// (and meeting.participant_role_changed is sent), as several university help pages describe;
-	// Zoom's KB0067027 is not explicit (zoom-platform.md section 1.2).
+	// Zoom's KB0067027 is not explicit.
 	AltHostsJoinAsAttendee bool
 
 	// WebhookTimeout is how long a delivery may take; default 3 s (Zoom's limit).

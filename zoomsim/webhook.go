@@ -157,7 +157,7 @@ func (s *Sim) post(url, secret, ts, requestID, tracking string, body []byte) (in
 	if err != nil {
 		return 0, err.Error()
 	}
-	// Headers of https://developers.zoom.us/docs/api/webhooks/ (zoom-platform.md §3).
+	// Headers of https://developers.zoom.us/docs/api/webhooks/.
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "Zoom Marketplace/1.0a")
 	req.Header.Set("x-zm-request-timestamp", ts)
