@@ -2,3 +2,9 @@ package engine
 
 // ReasonLabel exposes reasonLabel to the external tests.
 var ReasonLabel = reasonLabel
+
+// Commits is how many transactions the intake has attempted.
+func (i *Intake) Commits() int64 { return i.commits.Load() }
+
+// Queued is how many Accepts wait for a committer.
+func (i *Intake) Queued() int { return len(i.reqs) }

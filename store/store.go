@@ -16,7 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -25,6 +28,46 @@ var ErrNotFound = errors.New("store: not found")
 // ErrUnavailable wraps errors that mean the database cannot be reached; the
 // caller should answer 503 and let the sender retry.
 var ErrUnavailable = errors.New("store: database unavailable")
+
+// ErrInvalidData wraps errors that mean the database refused a value for
+// good (PostgreSQL's SQLSTATE classes 22, data exception, and 54, program
+// limit exceeded; SQLite's SQLITE_TOOBIG and SQLITE_MISMATCH). Writing the
+// same value again fails again, so a caller must not ask its sender to retry
+// (a webhook is answered 400, not 503).
+var ErrInvalidData = errors.New("store: the database refused the data")
+
+// invalidDataError is ErrInvalidData with the database's code. It keeps
+// only the code: the database's message can quote the refused value.
+type invalidDataError struct{ code string }
+
+func (e *invalidDataError) Error() string {
+	return "store: the database refused the data as invalid (" + e.code + ")"
+}
+
+func (e *invalidDataError) Is(target error) bool { return target == ErrInvalidData }
+
+// classify turns the database's permanent refusals of a value into
+// ErrInvalidData; other errors pass unchanged.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrInvalidData) {
+		return err
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		if strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "54") {
+			return &invalidDataError{code: "SQLSTATE " + pgErr.Code}
+		}
+		return err
+	}
+	if sqErr, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch sqErr.Code() & 0xff { // the primary code; extended codes add bits above
+		case sqlite3.SQLITE_TOOBIG:
+			return &invalidDataError{code: "SQLITE_TOOBIG"}
+		case sqlite3.SQLITE_MISMATCH:
+			return &invalidDataError{code: "SQLITE_MISMATCH"}
+		}
+	}
+	return err
+}
 
 // Options configures Open.
 type Options struct {
@@ -222,9 +265,12 @@ func (s *Store) inTx(ctx context.Context, begin func(context.Context) (txn, erro
 	}
 	if err := fn(Tx{t, s.eng.dialect()}); err != nil {
 		_ = t.rollback(context.WithoutCancel(ctx))
-		return err
+		return classify(err)
 	}
 	if err := t.commit(ctx); err != nil {
+		if err := classify(err); errors.Is(err, ErrInvalidData) {
+			return err
+		}
 		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
 	return nil
