@@ -71,7 +71,17 @@ type Config struct {
 	JobRescueAfter time.Duration
 	// GrantGiveUpAfter bounds how long a grant is retried after the join.
 	GrantGiveUpAfter time.Duration
+	// Retention is how long the grant ledger of ended meetings (meetings,
+	// participants with names and emails, granter states) and River's jobs
+	// that gave up are kept after their last change.
+	Retention time.Duration
 }
+
+// Retention bounds (COHOST_RETENTION).
+const (
+	DefaultRetention = 30 * 24 * time.Hour
+	MinRetention     = 24 * time.Hour
+)
 
 // Error is a configuration problem with the variable it concerns.
 type Error struct {
@@ -128,6 +138,7 @@ func Load(env Env) (*Config, error) {
 	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 25*time.Second)
 	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 35*time.Second)
 	c.GrantGiveUpAfter = r.duration("COHOST_GRANT_GIVE_UP_AFTER", 2*time.Minute)
+	c.Retention = r.duration("COHOST_RETENTION", DefaultRetention)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -251,6 +262,9 @@ func Load(env Env) (*Config, error) {
 	}
 	if c.JobRescueAfter <= c.JobTimeout {
 		return nil, problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout)
+	}
+	if c.Retention < MinRetention {
+		return nil, problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention)
 	}
 	if c.PolicyFile != "" {
 		if _, err := os.Stat(c.PolicyFile); err != nil {

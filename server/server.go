@@ -88,6 +88,7 @@ func (s *Server) Open(ctx context.Context) error {
 		Logger:      riverLogger(s.Logger),
 		Queue:       store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
 		RetryPolicy: engine.RetryPolicy{},
+		Retention:   store.Retention{Ledger: cfg.Retention},
 	})
 	if err != nil {
 		return fmt.Errorf("COHOST_DATABASE_URL: %w", err)
@@ -176,12 +177,21 @@ func (s *Server) serve(srv *http.Server, ln net.Listener) {
 	}()
 }
 
+// readyWriteTimeout bounds readiness's test write, inside the probe's own
+// time-out.
+const readyWriteTimeout = 1500 * time.Millisecond
+
+// ready reports whether webhooks can be stored now: not draining, and the
+// database commits a write (a database that answers but cannot write, such
+// as SQLite on a full disk, must not look ready).
 func (s *Server) ready(ctx context.Context) error {
 	if s.draining.Load() {
 		return errors.New("shutting down")
 	}
-	if err := s.Store.Ping(ctx); err != nil {
-		return errors.New("database unreachable")
+	ctx, cancel := context.WithTimeout(ctx, readyWriteTimeout)
+	defer cancel()
+	if err := s.Store.CheckWritable(ctx, time.Now()); err != nil {
+		return fmt.Errorf("database not writable: %w", err)
 	}
 	return nil
 }
@@ -235,21 +245,29 @@ func (s *Server) abort() {
 	s.Store.Close()
 }
 
+// pruneLoop applies the retention (store.Retention) a minute after the
+// start, so a replica that restarts often still prunes, and every hour
+// after. On PostgreSQL every replica prunes; the deletes are idempotent.
 func (s *Server) pruneLoop(ctx context.Context) {
 	defer s.wg.Done()
-	t := time.NewTicker(time.Hour)
+	t := time.NewTimer(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.Store.Prune(ctx, time.Now(), 48*time.Hour, 7*24*time.Hour)
+			t.Reset(time.Hour)
+			res, err := s.Store.Prune(ctx, time.Now())
 			if err != nil {
-				s.Logger.Warn("prune failed", "error", err.Error())
+				s.Logger.Warn("prune failed; retried in an hour", "error", err.Error())
 				continue
 			}
-			s.Logger.Debug("pruned old deliveries and events", "rows", n)
+			if res.Total() > 0 {
+				s.Logger.Info("pruned rows past their retention", "deliveries", res.Deliveries, "events", res.Events,
+					"meetings", res.Meetings, "participants", res.Participants, "granter_states", res.GranterStates,
+					"queued_alternative_hosts", res.QueuedAlternativeHosts)
+			}
 		}
 	}
 }

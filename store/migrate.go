@@ -28,6 +28,15 @@ var (
 	dialectPostgres = dialect{name: "postgres", bytes: "BYTEA", forUpdate: " FOR UPDATE"}
 )
 
+// jsonText is the SQL expression for the text of key in the JSON column col
+// (River's job arguments: JSONB on both engines).
+func (d dialect) jsonText(col, key string) string {
+	if d.name == "sqlite" {
+		return "json_extract(" + col + ", '$." + key + "')"
+	}
+	return col + "->>'" + key + "'"
+}
+
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction. Files are named NNNN_what.sql and may use {{bytes}} for the
 // engine's byte-column type.
@@ -43,11 +52,18 @@ func migrate(ctx context.Context, db querier, d dialect, inTx func(context.Conte
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	seen := map[int]string{}
 	for _, e := range entries {
 		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("store: migration %s: name must start with a number", e.Name())
 		}
+		// Versions are recorded by number: a second file with the same
+		// number would be skipped silently wherever the first had run.
+		if other, dup := seen[version]; dup {
+			return fmt.Errorf("store: migrations %s and %s have the same version %d; renumber one", other, e.Name(), version)
+		}
+		seen[version] = e.Name()
 		var n int
 		if err := db.queryRow(ctx, `SELECT count(*) FROM cohost_migrations WHERE version = $1`, version).Scan(&n); err != nil {
 			return fmt.Errorf("store: migrations: %w", err)

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -22,6 +24,7 @@ type sqliteEngine struct {
 	intakeDB *sql.DB
 	driver   *riversqlite.Driver
 	river    *river.Client[*sql.Tx]
+	path     string
 }
 
 // openSQLite opens the file with the settings a durable queue needs:
@@ -34,6 +37,9 @@ type sqliteEngine struct {
 //     the workers;
 //   - synchronous=FULL on the intake's connection, so a webhook survives
 //     power loss, not only a killed process, before Zoom is told 200;
+//   - secure_delete=ON on both, so a deleted row's bytes are overwritten
+//     (pruned ledgers, an account erased on app_deauthorized) instead of
+//     lingering in free space of the file;
 //   - synchronous=NORMAL on the workers' connection: in WAL mode a crash
 //     then keeps a prefix of the commits in order, and every FULL commit of
 //     the intake makes all earlier ones durable too. What a power loss can
@@ -43,7 +49,7 @@ type sqliteEngine struct {
 func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, error) {
 	dsn := func(synchronous string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -97,7 +103,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
-	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver}, nil
+	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, path: path}, nil
 }
 
 func (e *sqliteEngine) initQueue(cfg *river.Config) (err error) {
@@ -113,6 +119,37 @@ func (e *sqliteEngine) queue() queueClient { return e.river }
 func (e *sqliteEngine) close()             { _ = e.intakeDB.Close(); _ = e.sqlDB.Close() }
 func (e *sqliteEngine) ping(ctx context.Context) error {
 	return e.sqlDB.PingContext(ctx)
+}
+
+// minFreeBytes is the free space below which the SQLite database is
+// reported not ready: enough for a few minutes of webhooks and a checkpoint.
+var minFreeBytes uint64 = 64 << 20
+
+func (e *sqliteEngine) checkWritable(ctx context.Context, nowMS int64) error {
+	if _, err := e.intakeDB.ExecContext(ctx, `INSERT INTO cohost_health (id, checked_at) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, nowMS); err != nil {
+		return fmt.Errorf("write to the database: %w", err)
+	}
+	free, ok := freeBytes(filepath.Dir(e.path))
+	if ok && free < minFreeBytes {
+		return fmt.Errorf("only %d MiB free on the file system of %s (at least %d MiB needed): free space or grow the volume",
+			free>>20, e.path, minFreeBytes>>20)
+	}
+	return nil
+}
+
+// purge checkpoints the write-ahead log into the database file and
+// truncates it: with secure_delete the file then holds zeros where deleted
+// rows were, and the log no longer holds their old pages.
+func (e *sqliteEngine) purge(ctx context.Context) error {
+	var busy, logFrames, checkpointed int
+	if err := e.sqlDB.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("store: checkpoint the write-ahead log: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store: checkpoint of the write-ahead log was blocked by a reader; try again")
+	}
+	return nil
 }
 
 func (e *sqliteEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.sqlDB) }
@@ -155,6 +192,11 @@ func riverConfig(opts Options) *river.Config {
 		FetchCooldown:        opts.Queue.FetchCooldown,
 		FetchPollInterval:    opts.Queue.FetchPollInterval,
 		RetryPolicy:          opts.RetryPolicy,
+		// Finished jobs name accounts, meetings and participants in their
+		// arguments; River deletes them after these periods.
+		CompletedJobRetentionPeriod: min(finishedJobRetention, opts.Retention.Ledger),
+		CancelledJobRetentionPeriod: min(finishedJobRetention, opts.Retention.Ledger),
+		DiscardedJobRetentionPeriod: min(discardedJobRetention, opts.Retention.Ledger),
 	}
 	return cfg
 }

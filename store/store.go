@@ -81,7 +81,10 @@ type Options struct {
 	Queue QueueConfig
 	// RetryPolicy decides when failed jobs run again; nil takes River's.
 	RetryPolicy river.ClientRetryPolicy
-	Logger      *slog.Logger
+	// Retention bounds how long rows are kept (Prune, and River's own
+	// cleaning of finished jobs); zero values take the defaults.
+	Retention Retention
+	Logger    *slog.Logger
 }
 
 // QueueConfig tunes River for cohost's jobs: short, IO-bound, and urgent (a
@@ -118,8 +121,9 @@ func (q QueueConfig) withDefaults() QueueConfig {
 
 // Store is cohost's database and queue.
 type Store struct {
-	eng    engine
-	logger *slog.Logger
+	eng       engine
+	logger    *slog.Logger
+	retention Retention
 }
 
 // engine is what differs between SQLite and PostgreSQL.
@@ -137,6 +141,13 @@ type engine interface {
 	queue() queueClient
 	initQueue(cfg *river.Config) error
 	ping(ctx context.Context) error
+	// checkWritable commits a one-row write on the intake's connection
+	// (and, where it can, checks for free space).
+	checkWritable(ctx context.Context, nowMS int64) error
+	// purge makes rows deleted so far unrecoverable from the database's
+	// files where the engine keeps old versions cohost can reach (SQLite's
+	// write-ahead log).
+	purge(ctx context.Context) error
 	close()
 }
 
@@ -168,6 +179,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts.MaxWorkers = 50
 	}
 	opts.Queue = opts.Queue.withDefaults()
+	opts.Retention = opts.Retention.withDefaults()
 	var (
 		eng engine
 		err error
@@ -183,7 +195,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{eng: eng, logger: opts.Logger}
+	s := &Store{eng: eng, logger: opts.Logger, retention: opts.Retention}
 	cfg := riverConfig(opts)
 	if opts.Workers != nil {
 		ws := river.NewWorkers()
