@@ -137,17 +137,10 @@ func (s *Server) Open(ctx context.Context) error {
 		s.abort()
 		return fmt.Errorf("COHOST_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
 	}
-	s.httpSrv = &http.Server{
-		Handler:           router,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
+	s.httpSrv = newHTTPServer(router, s.Logger)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
-	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.metricsSrv = newHTTPServer(mux, s.Logger)
 	s.serve(s.httpSrv, s.httpLn)
 	s.serve(s.metricsSrv, s.metricsLn)
 
@@ -159,6 +152,24 @@ func (s *Server) Open(ctx context.Context) error {
 	s.Logger.Info("cohostd started", "addr", s.httpLn.Addr().String(), "metrics_addr", s.metricsLn.Addr().String(),
 		"database", st.Engine(), "granters", cfg.Granters, "auth_mode", cfg.AuthMode, "version", s.Build.Version)
 	return nil
+}
+
+// newHTTPServer bounds what a client can hold open or send, on both
+// listeners: a slow or idle client (or one sending endless headers) cannot
+// pin a connection and a goroutine for ever. The metrics port is as exposed
+// to whatever can reach it as the main one.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// Zoom's headers are a few hundred bytes; the admin API's bearer
+		// tokens at most 4 KiB.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // Addr is the address the HTTP listener is bound to (useful with port 0).
