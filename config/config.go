@@ -83,6 +83,11 @@ const (
 	MinRetention     = 24 * time.Hour
 )
 
+// MinAdminSecretBytes is the shortest COHOST_ADMIN_SECRET accepted: an HS256
+// key shorter than the hash (32 bytes) can be brute-forced offline from any
+// one token.
+const MinAdminSecretBytes = 32
+
 // Error is a configuration problem with the variable it concerns.
 type Error struct {
 	Var     string
@@ -266,6 +271,9 @@ func Load(env Env) (*Config, error) {
 	if c.Retention < MinRetention {
 		return nil, problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention)
 	}
+	if err := checkAdminSecret(c.AdminSecret); err != nil {
+		return nil, err
+	}
 	if c.PolicyFile != "" {
 		if _, err := os.Stat(c.PolicyFile); err != nil {
 			return nil, problem("COHOST_POLICY_FILE", "cannot read %s: %v", c.PolicyFile, unwrapPathError(err))
@@ -396,7 +404,19 @@ func AdminSecret(env Env) (Secret, error) {
 		return "", r.err
 	}
 	if s == "" {
-		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes")
+		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes (openssl rand -base64 48)")
+	}
+	if err := checkAdminSecret(s); err != nil {
+		return "", err
 	}
 	return s, nil
+}
+
+// checkAdminSecret refuses a set admin secret shorter than
+// MinAdminSecretBytes; unset is fine (the admin API is off).
+func checkAdminSecret(s Secret) error {
+	if s != "" && len(s) < MinAdminSecretBytes {
+		return problem("COHOST_ADMIN_SECRET", "is %d bytes; it must be at least %d random bytes (openssl rand -base64 48), or unset to turn the admin API off", len(s), MinAdminSecretBytes)
+	}
+	return nil
 }

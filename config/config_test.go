@@ -93,6 +93,8 @@ func TestLoadRejects(t *testing.T) {
 		{"rescue shorter than timeout", with("COHOST_JOB_TIMEOUT", "30s", "COHOST_JOB_RESCUE_AFTER", "10s"), "COHOST_JOB_RESCUE_AFTER"},
 		{"missing policy file", with("COHOST_POLICY_FILE", filepath.Join(dir, "policy.yaml")), "COHOST_POLICY_FILE"},
 		{"retention shorter than a day", with("COHOST_RETENTION", "1h"), "COHOST_RETENTION"},
+		{"short admin secret", with("COHOST_ADMIN_SECRET", "12345"), "COHOST_ADMIN_SECRET"},
+		{"31-byte admin secret", with("COHOST_ADMIN_SECRET", strings.Repeat("k", 31)), "COHOST_ADMIN_SECRET"},
 		{"retention not a duration", with("COHOST_RETENTION", "30 days"), "COHOST_RETENTION"},
 		{"negative retention", with("COHOST_RETENTION", "-24h"), "COHOST_RETENTION"},
 	}
@@ -157,5 +159,19 @@ func TestRetention(t *testing.T) {
 	}
 	if c.Retention != 7*24*time.Hour {
 		t.Fatalf("COHOST_RETENTION=168h gives %s", c.Retention)
+	}
+}
+
+func TestAdminSecret(t *testing.T) {
+	if _, err := config.AdminSecret(config.FromMap(map[string]string{"COHOST_ADMIN_SECRET": "12345"})); err == nil ||
+		!strings.Contains(err.Error(), "at least 32") || strings.Contains(err.Error(), "12345") {
+		t.Fatalf("AdminSecret(5 bytes) error = %v", err)
+	}
+	s, err := config.AdminSecret(config.FromMap(map[string]string{"COHOST_ADMIN_SECRET": strings.Repeat("k", 32)}))
+	if err != nil || len(s) != 32 {
+		t.Fatalf("AdminSecret(32 bytes) = %d bytes, %v", len(s), err)
+	}
+	if c, err := config.Load(config.FromMap(with("COHOST_ADMIN_SECRET", strings.Repeat("k", 32)))); err != nil || len(c.AdminSecret) != 32 {
+		t.Fatalf("Load with a 32-byte admin secret: %v", err)
 	}
 }
