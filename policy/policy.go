@@ -133,7 +133,9 @@ func Parse(b []byte) (*grant.Policy, error) {
 }
 
 // normalDomain is a domain as the policy compares it (grant.Policy.Decide).
-func normalDomain(d string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@")) }
+func normalDomain(d string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+}
 
 // checkKeys refuses, with its line, a key the policy does not know, naming
 // the keys known there and the nearest one.
