@@ -284,7 +284,7 @@ func (s *Store) GranterStates(ctx context.Context, accountID, meetingID string) 
 // deleted rows out of the write-ahead log.
 func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 	err := s.InTx(ctx, func(tx Tx) error {
-		for _, q := range append(accountJobDeletes(tx.d), []string{
+		for _, q := range append(eraseAccountStatements(tx.d), []string{
 			`DELETE FROM participants WHERE account_id = $1`,
 			`DELETE FROM meeting_granters WHERE account_id = $1`,
 			`DELETE FROM host_settings WHERE account_id = $1`,

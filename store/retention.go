@@ -117,12 +117,14 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 	return res, nil
 }
 
-// accountJobDeletes are the statements that delete an account's River jobs
-// (app_deauthorized): every job whose arguments name the account, and the
-// process_event jobs of the account's stored events (their arguments name
-// only the event). They run before the events are deleted. A job deleted
+// eraseAccountStatements are what DeleteAccount deletes besides the
+// ledger's tables (app_deauthorized): every River job whose arguments name
+// the account, the process_event jobs of the account's stored events (their
+// arguments name only the event; so these run before the events go), and
+// the account's token lease and rate-limit pause (DeleteToken deletes them
+// too; here they go even when the tokens were deleted before). A job deleted
 // while it runs is fine: River's completer ignores a job that is gone.
-func accountJobDeletes(d dialect) []string {
+func eraseAccountStatements(d dialect) []string {
 	return []string{
 		`DELETE FROM river_job WHERE ` + d.jsonText("args", "account_id") + ` = $1`,
 		`DELETE FROM river_job WHERE kind = 'process_event' AND ` + d.jsonText("args", "event_id") +
