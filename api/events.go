@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Zoom event names cohost receives (design section 2). Any other event name
+// Zoom event names cohost receives. Any other event name
 // is valid but not acted on.
 const (
 	EventURLValidation          = "endpoint.url_validation"

@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 const (
 	replicas = 3
 	// The River settings under test, scaled down so a scenario fits in a
-	// minute: production defaults are 30 s and 60 s (docs/reliability.md).
+	// minute: production defaults are 25 s and 35 s (docs/reliability.md).
 	jobTimeout      = "2s"
 	jobRescueAfter  = "3s"
 	shutdownTimeout = 5 * time.Second

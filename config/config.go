@@ -1,7 +1,8 @@
-// Package config reads cohostd's configuration from the environment (design
-// section 6). Every secret can also be given as NAME_FILE, a path to read it
-// from, which is how Kubernetes mounts secrets. Load validates everything and
-// reports the first problem as one line naming the variable.
+// Package config reads cohostd's configuration from the environment (the
+// README's configuration table). Every secret can also be given as
+// NAME_FILE, a path to read it from, which is how Kubernetes mounts secrets.
+// Load validates everything and reports the first problem as one line naming
+// the variable.
 package config
 
 import (
