@@ -1,6 +1,8 @@
 # cohost — the two commands of the README, and the pieces CI runs.
 #   make demo   run cohostd with the embedded SQLite store against the Zoom simulator
-#   make test   run the whole test suite (needs PostgreSQL; see README); test-deps installs
+#               (DEMO_FLAGS="--granters permissions" and the like pass flags through)
+#   make test   run the whole test suite (PostgreSQL tests skip without a reachable
+#               server, unless COHOST_REQUIRE_POSTGRES=1; see README); test-deps installs
 #               Chromium and the pinned Zoom Web SDK when they are missing
 
 COHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
@@ -18,6 +20,9 @@ test: test-deps test-go test-deploy
 test-deps:
 	@bash scripts/test-deps.sh
 
+demo:
+	go run ./cmd/cohostdemo $(DEMO_FLAGS)
+
 test-go:
 	go test -race -count=1 ./...
 
@@ -28,6 +33,9 @@ test-deploy:
 fuzz:
 	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZ_TIME) ./webhook
 	go test -run='^$$' -fuzz='^FuzzDecodeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzNormalizeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzDeliveryID$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzCleanText$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzWebhookHandler$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzAdminBearer$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./policy

@@ -24,7 +24,8 @@ const (
 
 // Error codes (ErrorResponse.Error) of the admin API.
 const (
-	// AdminErrDisabled (404 on every /v1 route): COHOST_ADMIN_SECRET is not set.
+	// AdminErrDisabled (404 on every /v1 route): COHOST_ADMIN_SECRET is not
+	// set (or, should one reach the API, shorter than 32 bytes).
 	AdminErrDisabled = "admin_api_disabled"
 	// AdminErrUnauthorized (401): the bearer JWT is missing or not acceptable; Detail says why.
 	AdminErrUnauthorized = "unauthorized"

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Zoom event names cohost receives (docs/zoom-setup.md lists them for the subscription). Any other event name
+// Zoom event names cohost receives. Any other event name
 // is valid but not acted on.
 const (
 	EventURLValidation          = "endpoint.url_validation"
@@ -25,11 +25,17 @@ const (
 	EventAppDeauthorized        = "app_deauthorized"
 )
 
-// ErrMalformedEvent wraps every reason an event body cannot be used.
+// ErrMalformedEvent wraps every reason an event body cannot be used. Its
+// messages name the field and the problem, never the value sent.
 var ErrMalformedEvent = errors.New("malformed event")
 
 // Event is the envelope of every Zoom webhook:
 // {"event": "...", "event_ts": <ms epoch>, "payload": {...}}.
+//
+// It holds only the fields cohost processes: whatever else Zoom sends (the
+// meeting's password and join URL, settings, registrant data, phone numbers)
+// is dropped when a body is decoded, so it is never stored. The JSON form of
+// a decoded Event is what the intake stores (see NormalizeEvent).
 type Event struct {
 	Event   string       `json:"event"`
 	EventTS int64        `json:"event_ts"`
@@ -41,23 +47,13 @@ func (e *Event) Time() time.Time { return time.UnixMilli(e.EventTS).UTC() }
 
 // EventPayload is the union of the payloads of the events cohost handles.
 type EventPayload struct {
-	AccountID  string `json:"account_id,omitempty"`
-	Operator   string `json:"operator,omitempty"`
-	OperatorID string `json:"operator_id,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
 
 	// Object is the meeting (and, for participant events, its participant).
 	Object *MeetingObject `json:"object,omitempty"`
-	// OldObject is set on meeting.updated: the fields before the change.
-	OldObject *MeetingObject `json:"old_object,omitempty"`
 
 	// PlainToken is set on endpoint.url_validation.
 	PlainToken string `json:"plainToken,omitempty"`
-
-	// Set on app_deauthorized.
-	UserID              string `json:"user_id,omitempty"`
-	ClientID            string `json:"client_id,omitempty"`
-	DeauthorizationTime string `json:"deauthorization_time,omitempty"`
-	UserDataRetention   ID     `json:"user_data_retention,omitempty"`
 }
 
 // MeetingObject is payload.object of the meeting.* events.
@@ -67,12 +63,7 @@ type MeetingObject struct {
 	HostID         string          `json:"host_id"`
 	HostEmail      string          `json:"host_email,omitempty"`
 	Topic          string          `json:"topic,omitempty"`
-	Type           Int             `json:"type,omitempty"`
 	StartTime      string          `json:"start_time,omitempty"`
-	EndTime        string          `json:"end_time,omitempty"`
-	Timezone       string          `json:"timezone,omitempty"`
-	Duration       Int             `json:"duration,omitempty"`
-	Password       string          `json:"password,omitempty"`
 	TrackingFields []TrackingField `json:"tracking_fields,omitempty"`
 	Participant    *Participant    `json:"participant,omitempty"`
 }
@@ -93,15 +84,11 @@ type Participant struct {
 	ParticipantUUID   string `json:"participant_uuid,omitempty"`
 	ParticipantUserID ID     `json:"participant_user_id,omitempty"`
 	Email             string `json:"email,omitempty"`
-	RegistrantID      string `json:"registrant_id,omitempty"`
-	CustomerKey       string `json:"customer_key,omitempty"`
-	PhoneNumber       string `json:"phone_number,omitempty"`
-	JoinTime          string `json:"join_time,omitempty"`
-	LeaveTime         string `json:"leave_time,omitempty"`
-	LeaveReason       string `json:"leave_reason,omitempty"`
+	// PhoneNumber is non-empty for a phone participant. Decoding keeps only
+	// that fact (PhoneRedacted), not the number.
+	PhoneNumber string `json:"phone_number,omitempty"`
 	// DateTime is set on participant_role_changed (and waiting-room events).
 	DateTime string `json:"date_time,omitempty"`
-	OldRole  string `json:"old_role,omitempty"`
 	NewRole  string `json:"new_role,omitempty"`
 }
 
@@ -137,65 +124,51 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return errors.New("an id is not a valid JSON string")
 		}
 		*id = ID(s)
 		return nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
-			return err
+			return errors.New("an id is not a valid JSON number")
 		}
 		if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
 			if _, err := strconv.ParseUint(n.String(), 10, 64); err != nil {
-				return fmt.Errorf("id %s is not an integer", n)
+				return errors.New("an id is a number but not a 64-bit integer")
 			}
 		}
 		*id = ID(n.String())
 		return nil
-	case bytes.Equal(b, []byte("true")), bytes.Equal(b, []byte("false")):
-		// user_data_retention arrives as a boolean in some payloads.
-		*id = ID(b)
-		return nil
 	}
-	return fmt.Errorf("id must be a string or a number, got %.20s", b)
+	return errors.New("an id must be a string or an integer")
 }
 
-// Int is an integer Zoom may also send as a string of digits.
-type Int int64
-
-// UnmarshalJSON accepts a number, a string of digits, or null.
-func (n *Int) UnmarshalJSON(b []byte) error {
-	var id ID
-	if err := id.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if id == "" {
-		*n = 0
-		return nil
-	}
-	v, err := strconv.ParseInt(string(id), 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not an integer", string(id))
-	}
-	*n = Int(v)
-	return nil
-}
-
-// DecodeEvent parses a webhook body and checks that the fields cohost relies on
-// for the event's kind are present. Unknown events decode without error; the
-// caller decides to ignore them. Every error wraps ErrMalformedEvent.
+// DecodeEvent parses a webhook body, checks that the fields cohost relies on
+// for the event's kind are present, and normalizes every value it keeps (see
+// normalize): identifiers are bounded and free of control characters, free
+// text is cleaned. Unknown events decode without error; the caller decides
+// to ignore them. Every error wraps ErrMalformedEvent.
+//
+// It is also how the workers read the stored form back, so what the intake
+// stored passes the same checks again.
 func DecodeEvent(body []byte) (*Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var e Event
 	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+		return nil, fmt.Errorf("%w: %s", ErrMalformedEvent, jsonProblem(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrMalformedEvent)
 	}
 	if e.Event == "" {
 		return nil, fmt.Errorf("%w: no \"event\" field", ErrMalformedEvent)
+	}
+	if !isEventName(e.Event) {
+		return nil, fmt.Errorf("%w: \"event\" is not a Zoom event name", ErrMalformedEvent)
+	}
+	if err := e.normalize(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformedEvent, e.Event, err)
 	}
 	if err := e.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformedEvent, e.Event, err)

@@ -51,13 +51,11 @@ func TestDecodeEvent(t *testing.T) {
 			AccountID: "AAAAAABBBB",
 			Object: &api.MeetingObject{
 				ID: "85746065432", UUID: "4444AAAiAAAAAiAiAiiAii==", HostID: "x1yCzABCDEfg23HiJKl4mN",
-				Topic: "My Meeting", Type: 8, StartTime: "2021-07-13T21:44:51Z",
-				Timezone: "America/Los_Angeles", Duration: 60,
+				Topic: "My Meeting", StartTime: "2021-07-13T21:44:51Z",
 				Participant: &api.Participant{
 					UserID: "16778240", UserName: "Jill Chill", ID: "iFxeBPYun6SAiWUzBcEkX",
-					ParticipantUUID: "55555AAAiAAAAAiAiAiiAii", JoinTime: "2021-07-13T21:44:51Z",
-					Email: "jchill@example.com", RegistrantID: "abcdefghij0-klmnopq23456",
-					ParticipantUserID: "rstuvwxyZ_ABCDEFGHIJ", CustomerKey: "349589LkJyeW",
+					ParticipantUUID: "55555AAAiAAAAAiAiAiiAii", Email: "jchill@example.com",
+					ParticipantUserID: "rstuvwxyZ_ABCDEFGHIJ",
 				},
 			},
 		},
@@ -113,7 +111,8 @@ func TestDecodeEventMalformed(t *testing.T) {
 		{"participant event without uuid", `{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"id":1,"participant":{"user_id":"1"}}}}`},
 		{"id is an object", `{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":{},"uuid":"u"}}}`},
 		{"id is a fraction", `{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":1.5,"uuid":"u"}}}`},
-		{"type is text", `{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":1,"uuid":"u","type":"eight"}}}`},
+		{"id is a boolean", `{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":true,"uuid":"u"}}}`},
+		{"uuid is a number", `{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":1,"uuid":5}}}`},
 		{"url validation without token", `{"event":"endpoint.url_validation","event_ts":1,"payload":{}}`},
 		{"deauthorized without account", `{"event":"app_deauthorized","event_ts":1,"payload":{"user_id":"x"}}`},
 		{"event is a number", `{"event":5,"payload":{}}`},
@@ -142,6 +141,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add([]byte(`{"event":"endpoint.url_validation","event_ts":1654503849680,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}`))
 	f.Add([]byte(`{"event":"meeting.started","event_ts":1,"payload":{"object":{"id":"1","uuid":"u","type":"2","duration":"30"}}}`))
 	f.Add([]byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"a","user_data_retention":false}}`))
+	f.Add([]byte(`{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"u","participant":{"user_id":"1","user_name":"a\u0000b","participant_uuid":"p\u0000"}}}}`))
 	f.Add([]byte(`{"event":"x","payload":{"object":{"id":-0}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e, err := api.DecodeEvent(body)
@@ -157,5 +157,6 @@ func FuzzDecodeEvent(f *testing.F) {
 		if p := e.Payload.Object; p != nil && p.Participant != nil && api.Handled(e.Event) && p.Participant.Key() == "" {
 			t.Fatal("participant event without a key passed validation")
 		}
+		assertClean(t, e)
 	})
 }

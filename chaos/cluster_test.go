@@ -30,9 +30,9 @@ var cohostdBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		// Without a database every test skips (or fails under
+		// Without a reachable database every test skips (or fails under
 		// COHOST_REQUIRE_POSTGRES=1) in testdb; do not spend a build on it.
-		if os.Getenv("COHOST_TEST_DATABASE_URL") == "" {
+		if testdb.PostgresSkipReason() != "" {
 			return m.Run()
 		}
 		dir, err := os.MkdirTemp("", "cohost-chaos")
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 const (
 	replicas = 3
 	// The River settings under test, scaled down so a scenario fits in a
-	// minute: production defaults are 30 s and 60 s (docs/reliability.md).
+	// minute: production defaults are 25 s and 35 s (docs/reliability.md).
 	jobTimeout      = "2s"
 	jobRescueAfter  = "3s"
 	shutdownTimeout = 5 * time.Second

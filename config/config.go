@@ -1,7 +1,8 @@
-// Package config reads cohostd's configuration from the environment (design
-// section 6). Every secret can also be given as NAME_FILE, a path to read it
-// from, which is how Kubernetes mounts secrets. Load validates everything and
-// reports the first problem as one line naming the variable.
+// Package config reads cohostd's configuration from the environment (the
+// README's configuration table). Every secret can also be given as
+// NAME_FILE, a path to read it from, which is how Kubernetes mounts secrets.
+// Load validates everything and reports the first problem as one line naming
+// the variable.
 package config
 
 import (
@@ -72,7 +73,22 @@ type Config struct {
 	JobRescueAfter time.Duration
 	// GrantGiveUpAfter bounds how long a grant is retried after the join.
 	GrantGiveUpAfter time.Duration
+	// Retention is how long the grant ledger of ended meetings (meetings,
+	// participants with names and emails, granter states) and River's jobs
+	// that gave up are kept after their last change.
+	Retention time.Duration
 }
+
+// Retention bounds (COHOST_RETENTION).
+const (
+	DefaultRetention = 30 * 24 * time.Hour
+	MinRetention     = 24 * time.Hour
+)
+
+// MinAdminSecretBytes is the shortest COHOST_ADMIN_SECRET accepted: an HS256
+// key shorter than the hash (32 bytes) can be brute-forced offline from any
+// one token.
+const MinAdminSecretBytes = 32
 
 // Error is a configuration problem with the variable it concerns.
 type Error struct {
@@ -129,6 +145,7 @@ func Load(env Env) (*Config, error) {
 	c.JobTimeout = r.duration("COHOST_JOB_TIMEOUT", 25*time.Second)
 	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 35*time.Second)
 	c.GrantGiveUpAfter = r.duration("COHOST_GRANT_GIVE_UP_AFTER", 2*time.Minute)
+	c.Retention = r.duration("COHOST_RETENTION", DefaultRetention)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -252,6 +269,12 @@ func Load(env Env) (*Config, error) {
 	}
 	if c.JobRescueAfter <= c.JobTimeout {
 		return nil, problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout)
+	}
+	if c.Retention < MinRetention {
+		return nil, problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention)
+	}
+	if err := checkAdminSecret(c.AdminSecret); err != nil {
+		return nil, err
 	}
 	if c.PolicyFile != "" {
 		if _, err := os.Stat(c.PolicyFile); err != nil {
@@ -380,7 +403,19 @@ func AdminSecret(env Env) (Secret, error) {
 		return "", r.err
 	}
 	if s == "" {
-		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes")
+		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes (openssl rand -base64 48)")
+	}
+	if err := checkAdminSecret(s); err != nil {
+		return "", err
 	}
 	return s, nil
+}
+
+// checkAdminSecret refuses a set admin secret shorter than
+// MinAdminSecretBytes; unset is fine (the admin API is off).
+func checkAdminSecret(s Secret) error {
+	if s != "" && len(s) < MinAdminSecretBytes {
+		return problem("COHOST_ADMIN_SECRET", "is %d bytes; it must be at least %d random bytes (openssl rand -base64 48), or unset to turn the admin API off", len(s), MinAdminSecretBytes)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cohost-dev/cohost/config"
 )
@@ -41,7 +42,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.MetricsAddr != ":9090" || string(c.DatabaseURL) != "sqlite://cohost.db" ||
 		c.AuthMode != "s2s" || c.APIURL != "https://api.zoom.us/v2" || c.OAuthURL != "https://zoom.us" ||
-		c.LogLevel != slog.LevelInfo || len(c.Granters) != 1 || c.Granters[0] != "permissions" {
+		c.LogLevel != slog.LevelInfo || len(c.Granters) != 1 || c.Granters[0] != "permissions" ||
+		c.Retention != 30*24*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	c, err = config.Load(config.FromMap(with("COHOST_AGENT_URL", "http://agent:8081", "COHOST_AGENT_SECRET", "a",
@@ -90,6 +92,11 @@ func TestLoadRejects(t *testing.T) {
 		{"bad duration", with("COHOST_SHUTDOWN_TIMEOUT", "soon"), "COHOST_SHUTDOWN_TIMEOUT"},
 		{"rescue shorter than timeout", with("COHOST_JOB_TIMEOUT", "30s", "COHOST_JOB_RESCUE_AFTER", "10s"), "COHOST_JOB_RESCUE_AFTER"},
 		{"missing policy file", with("COHOST_POLICY_FILE", filepath.Join(dir, "policy.yaml")), "COHOST_POLICY_FILE"},
+		{"retention shorter than a day", with("COHOST_RETENTION", "1h"), "COHOST_RETENTION"},
+		{"short admin secret", with("COHOST_ADMIN_SECRET", "12345"), "COHOST_ADMIN_SECRET"},
+		{"31-byte admin secret", with("COHOST_ADMIN_SECRET", strings.Repeat("k", 31)), "COHOST_ADMIN_SECRET"},
+		{"retention not a duration", with("COHOST_RETENTION", "30 days"), "COHOST_RETENTION"},
+		{"negative retention", with("COHOST_RETENTION", "-24h"), "COHOST_RETENTION"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,5 +149,29 @@ func TestSecretNeverPrints(t *testing.T) {
 				t.Fatalf("secret %q printed in %s", secret, out)
 			}
 		}
+	}
+}
+
+func TestRetention(t *testing.T) {
+	c, err := config.Load(config.FromMap(with("COHOST_RETENTION", "168h")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention != 7*24*time.Hour {
+		t.Fatalf("COHOST_RETENTION=168h gives %s", c.Retention)
+	}
+}
+
+func TestAdminSecret(t *testing.T) {
+	if _, err := config.AdminSecret(config.FromMap(map[string]string{"COHOST_ADMIN_SECRET": "12345"})); err == nil ||
+		!strings.Contains(err.Error(), "at least 32") || strings.Contains(err.Error(), "12345") {
+		t.Fatalf("AdminSecret(5 bytes) error = %v", err)
+	}
+	s, err := config.AdminSecret(config.FromMap(map[string]string{"COHOST_ADMIN_SECRET": strings.Repeat("k", 32)}))
+	if err != nil || len(s) != 32 {
+		t.Fatalf("AdminSecret(32 bytes) = %d bytes, %v", len(s), err)
+	}
+	if c, err := config.Load(config.FromMap(with("COHOST_ADMIN_SECRET", strings.Repeat("k", 32)))); err != nil || len(c.AdminSecret) != 32 {
+		t.Fatalf("Load with a 32-byte admin secret: %v", err)
 	}
 }

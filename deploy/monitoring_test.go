@@ -15,7 +15,7 @@ import (
 
 // Label values the expressions match on, where cohostd documents a closed set.
 var labelValues = map[string][]string{
-	"cohost_webhook_requests_total/outcome":    {"accepted", "duplicate", "ignored", "rejected_signature", "rejected_timestamp", "rejected_body", "too_large", "wrong_method", "store_unavailable", "url_validation"},
+	"cohost_webhook_requests_total/outcome":    {"accepted", "duplicate", "ignored", "rejected_signature", "rejected_timestamp", "rejected_body", "rejected_future", "too_large", "wrong_method", "store_unavailable", "url_validation"},
 	"cohost_grants_total/outcome":              {"granted", "confirmed", "skipped", "failed"},
 	"cohost_grants_total/granter":              {"agent", "permissions", "alternative-hosts"},
 	"cohost_time_to_cohost_seconds/stage":      {"granted", "confirmed"},

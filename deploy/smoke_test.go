@@ -113,7 +113,12 @@ func freshPostgres(t *testing.T) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Fatalf("connect to COHOST_TEST_DATABASE_URL: %v", err)
+		// The Makefile always sets the URL: without a server, skip as the
+		// service's own PostgreSQL tests do.
+		if os.Getenv("COHOST_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("COHOST_REQUIRE_POSTGRES=1 but COHOST_TEST_DATABASE_URL is not reachable: %v", err)
+		}
+		t.Skipf("PostgreSQL at COHOST_TEST_DATABASE_URL is not reachable (%v): skipping the PostgreSQL shape", err)
 	}
 	defer conn.Close(ctx)
 	var b [6]byte

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/riverqueue/river"
 
@@ -32,6 +33,8 @@ type Intake struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	closed   sync.Once
+	// commits counts transactions attempted, for the tests of isolation.
+	commits atomic.Int64
 }
 
 type intakeRequest struct {
@@ -128,18 +131,28 @@ func (i *Intake) commitLoop() {
 				break fill
 			}
 		}
-		results, err := i.commit(batch)
-		if err != nil && len(batch) > 1 {
-			// One bad event must not fail its neighbours: retry them alone.
-			for _, r := range batch {
-				res, err := i.commit([]*intakeRequest{r})
-				r.done <- intakeResult{res: res[0], err: err}
-			}
-			continue
-		}
-		for k, r := range batch {
-			r.done <- intakeResult{res: results[k], err: err}
-		}
+		i.commitIsolating(batch)
+	}
+}
+
+// commitIsolating commits a batch and answers every caller in it. When the
+// database refuses a value for good (store.ErrInvalidData), the batch is
+// split in halves and each half committed on its own, down to the one event
+// that is refused: k poison events in a batch of n cost about 2k·log2(n)
+// small transactions, well inside the intake time-out, and never cost a
+// neighbour its ack. A transient error (the database unreachable, a
+// time-out) answers the whole batch with it at once: retrying would only
+// run past the callers' time-out, and Zoom retries a 503.
+func (i *Intake) commitIsolating(batch []*intakeRequest) {
+	results, err := i.commit(batch)
+	if err != nil && len(batch) > 1 && errors.Is(err, store.ErrInvalidData) {
+		mid := len(batch) / 2
+		i.commitIsolating(batch[:mid])
+		i.commitIsolating(batch[mid:])
+		return
+	}
+	for k, r := range batch {
+		r.done <- intakeResult{res: results[k], err: err}
 	}
 }
 
@@ -148,6 +161,7 @@ func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
 	// The transaction is not tied to any one caller's context: callers that
 	// gave up do not cancel their neighbours' writes.
 	ctx := context.Background()
+	i.commits.Add(1)
 	results := make([]grant.IntakeResult, len(batch))
 	err := i.st.InIntakeTx(ctx, func(tx store.Tx) error {
 		for k := range results {

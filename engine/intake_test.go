@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -171,5 +172,73 @@ func TestStoreReopenKeepsData(t *testing.T) {
 	res, err := engine.NewIntake(st, engine.IntakeOptions{}).Accept(ctx, joined("r1", "p1", 1))
 	if err != nil || !res.Duplicate {
 		t.Fatalf("after reopen: duplicate=%v err=%v, want a duplicate", res.Duplicate, err)
+	}
+}
+
+// One event the database refuses for good must not fail its batch: the
+// intake isolates it by bisection in a handful of transactions (not one per
+// neighbour, which ran past the intake time-out), answers it
+// store.ErrInvalidData, and commits every neighbour.
+func TestIntakeIsolatesPoisonEvents(t *testing.T) {
+	for _, eng := range testdb.Engines {
+		t.Run(eng, func(t *testing.T) {
+			ctx := context.Background()
+			url := testdb.URL(t, eng)
+			st, err := store.Open(ctx, url, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(st.Close)
+			testdb.PoisonEvents(t, eng, url)
+			in := engine.NewIntake(st, engine.IntakeOptions{Committers: 1})
+			t.Cleanup(in.Close)
+
+			// The first Accept takes the committer, which waits on the lock;
+			// the other n queue and are committed as one batch.
+			const n = 64
+			poison := map[int]bool{7: true, 40: true}
+			release := testdb.LockIntake(t, eng, url)
+			errs := make([]error, n+1)
+			var wg sync.WaitGroup
+			for i := range n + 1 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := fmt.Sprintf("p%d", i)
+					if poison[i] {
+						key = fmt.Sprintf("poison%d", i)
+					}
+					_, errs[i] = in.Accept(ctx, joined(fmt.Sprintf("r%d", i), key, 1000))
+				}()
+				if i == 0 {
+					for in.Commits() < 1 {
+						time.Sleep(time.Millisecond) // until the committer holds it, waiting on the lock
+					}
+				}
+			}
+			for in.Queued() < n {
+				time.Sleep(time.Millisecond)
+			}
+			before := in.Commits()
+			release()
+			wg.Wait()
+			for i, err := range errs {
+				switch {
+				case poison[i] && !errors.Is(err, store.ErrInvalidData):
+					t.Errorf("poison event %d: error %v, want store.ErrInvalidData", i, err)
+				case !poison[i] && err != nil:
+					t.Errorf("good event %d failed with its poison neighbours: %v", i, err)
+				}
+			}
+			// The batch of 64 with 2 poisons: one failed try, then at most
+			// 2·(2·log2 64) halves.
+			if got := in.Commits() - before; got > 1+2*2*6 {
+				t.Errorf("%d transactions to isolate 2 poison events in %d, want at most %d", got, n, 1+2*2*6)
+			}
+			total, _, err := st.EventCounts(ctx)
+			if err != nil || total != n+1-int64(len(poison)) {
+				t.Fatalf("%d events stored (%v), want %d", total, err, n+1-len(poison))
+			}
+		})
 	}
 }

@@ -32,10 +32,12 @@ type AdminStore interface {
 // few hundred bytes.
 const maxBearerTokenLen = 4096
 
-// minAdminSecretLen is the key length below which NewAdmin warns: HS256 keys
-// shorter than the hash output (32 bytes) can be brute-forced offline from
-// any one token.
+// minAdminSecretLen is the shortest key NewAdmin and MintAdminToken accept:
+// HS256 keys shorter than the hash output (32 bytes) can be brute-forced
+// offline from any one token.
 const minAdminSecretLen = 32
+
+const shortSecretDetail = "COHOST_ADMIN_SECRET is shorter than 32 bytes, so the admin API is off; set it to a long random value (openssl rand -base64 48)"
 
 // Admin serves the admin API: the grant ledger, read-only, behind a bearer
 // JWT (HS256, COHOST_ADMIN_SECRET).
@@ -48,11 +50,15 @@ const minAdminSecretLen = 32
 type Admin struct {
 	store  AdminStore
 	secret []byte
-	logger *slog.Logger
-	parser *jwt.Parser
+	// offDetail says why the API is off.
+	offDetail string
+	logger    *slog.Logger
+	parser    *jwt.Parser
 }
 
-// NewAdmin returns the admin API over st. An empty secret turns the API off.
+// NewAdmin returns the admin API over st. An empty secret turns the API off;
+// so does one shorter than 32 bytes, which fails closed (config.Load already
+// refuses to start cohostd with one).
 func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -69,8 +75,10 @@ func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
 			jwt.WithLeeway(api.AdminJWTLeeway),
 		),
 	}
+	a.offDetail = "set COHOST_ADMIN_SECRET to enable the admin API"
 	if len(secret) > 0 && len(secret) < minAdminSecretLen {
-		logger.Warn("COHOST_ADMIN_SECRET is shorter than 32 bytes; use a long random value (e.g. openssl rand -base64 48)")
+		logger.Error(shortSecretDetail)
+		a.secret, a.offDetail = nil, shortSecretDetail
 	}
 	return a
 }
@@ -84,7 +92,7 @@ func (a *Admin) Mount(r chi.Router) {
 		r.Use(noStore)
 		if !a.Enabled() {
 			r.HandleFunc("/*", func(w http.ResponseWriter, r *http.Request) {
-				writeError(w, http.StatusNotFound, api.AdminErrDisabled, "set COHOST_ADMIN_SECRET to enable the admin API")
+				writeError(w, http.StatusNotFound, api.AdminErrDisabled, a.offDetail)
 			})
 			return
 		}
@@ -195,6 +203,9 @@ func tokenProblem(tok *jwt.Token, claims *jwt.RegisteredClaims, err error) strin
 func MintAdminToken(secret []byte, ttl time.Duration, subject string) (string, error) {
 	if len(secret) == 0 {
 		return "", errors.New("admin token: COHOST_ADMIN_SECRET is empty")
+	}
+	if len(secret) < minAdminSecretLen {
+		return "", fmt.Errorf("admin token: COHOST_ADMIN_SECRET is %d bytes; use at least %d random bytes (openssl rand -base64 48)", len(secret), minAdminSecretLen)
 	}
 	if ttl <= 0 || ttl > api.AdminJWTMaxLifetime {
 		return "", fmt.Errorf("admin token: lifetime %s must be above 0 and at most %s", ttl, api.AdminJWTMaxLifetime)

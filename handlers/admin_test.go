@@ -536,6 +536,8 @@ func TestMintAdminToken(t *testing.T) {
 		ttl    time.Duration
 	}{
 		{"no secret", nil, time.Hour},
+		{"5-byte secret", []byte("short"), time.Hour},
+		{"31-byte secret", adminSecret[:31], time.Hour},
 		{"zero ttl", adminSecret, 0},
 		{"negative ttl", adminSecret, -time.Minute},
 		{"longer than the API accepts", adminSecret, 24*time.Hour + time.Second},
@@ -616,4 +618,30 @@ func FuzzAdminBearer(f *testing.F) {
 			t.Fatalf("status %d for %q", rec.Code, authorization)
 		}
 	})
+}
+
+// A short secret fails closed: the admin API is off (cohostd refuses to
+// start with one before it gets here), and says why.
+func TestAdminShortSecretTurnsTheAPIOff(t *testing.T) {
+	short := []byte("12345")
+	srv, _ := adminServer(t, nil, short)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		Audience: jwt.ClaimStrings{api.AdminJWTAudience}, IssuedAt: jwt.NewNumericDate(time.Now()),
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+	}).SignedString(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/meetings", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e api.ErrorResponse
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != http.StatusNotFound || e.Error != api.AdminErrDisabled || !strings.Contains(e.Detail, "32 bytes") {
+		t.Fatalf("a token signed with a 5-byte secret: %d %+v, want 404 %s", resp.StatusCode, e, api.AdminErrDisabled)
+	}
 }

@@ -5,13 +5,18 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/webhook"
@@ -54,7 +59,7 @@ func Router(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(d.Logger), middleware.Recoverer)
+	r.Use(requestID, requestLog(d.Logger), middleware.Recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route")
 	})
@@ -81,12 +86,46 @@ func Router(d Deps) http.Handler {
 	return r
 }
 
-// requestLog logs one line per request with chi's request id. It never logs
-// headers or bodies: they carry signatures, tokens and personal data.
+// requestID gives every request an id of cohost's own for its log lines.
+// chi's middleware.RequestID would take the caller's X-Request-Id header as
+// it is, and an unauthenticated caller must not choose what is logged.
+func requestID(next http.Handler) http.Handler {
+	var prefix [6]byte
+	_, _ = rand.Read(prefix[:])
+	p := hex.EncodeToString(prefix[:])
+	var seq atomic.Uint64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := p + "-" + strconv.FormatUint(seq.Add(1), 10)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middleware.RequestIDKey, id)))
+	})
+}
+
+// requestNote carries what a handler lets the request's log line say about
+// outside input: the x-zm-request-id in the form the webhook handler chose
+// (the id once the request authenticated, a digest before).
+type requestNote struct{ deliveryID string }
+
+type requestNoteKey struct{}
+
+func noteDeliveryID(ctx context.Context, id string) {
+	if n, ok := ctx.Value(requestNoteKey{}).(*requestNote); ok {
+		n.deliveryID = id
+	}
+}
+
+// maxLoggedPathBytes bounds the path in a log line: a request line can be as
+// long as the server's header limit.
+const maxLoggedPathBytes = 128
+
+// requestLog logs one line per request with cohost's request id. It never
+// logs headers or bodies: they carry signatures, tokens and personal data.
+// The method and the path come from the caller, so they are bounded too.
 func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			note := &requestNote{}
+			r = r.WithContext(context.WithValue(r.Context(), requestNoteKey{}, note))
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			level := slog.LevelInfo
@@ -95,15 +134,26 @@ func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", middleware.GetReqID(r.Context())),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("method", methodLabel(r.Method)),
+				slog.String("path", api.CleanText(r.URL.Path, maxLoggedPathBytes)),
 				slog.Int("status", ww.Status()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			}
-			if id := r.Header.Get(webhook.HeaderRequestID); id != "" {
-				attrs = append(attrs, slog.String("zm_request_id", id))
+			if note.deliveryID != "" {
+				attrs = append(attrs, slog.String("zm_request_id", note.deliveryID))
 			}
 			logger.LogAttrs(r.Context(), level, "http request", attrs...)
 		})
 	}
+}
+
+// methodLabel names the standard methods and lumps the rest together: a
+// method is any token the caller sends.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/metrics"
+	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/webhook"
 )
 
@@ -32,6 +33,11 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) (event, o
 	const unknown = "unknown"
 	ctx := r.Context()
 	log := h.d.Logger.With("request_id", middleware.GetReqID(ctx))
+	now := h.d.Now()
+	// x-zm-request-id is not signed: until the request has authenticated,
+	// only its digest is logged, never the value a sender chose.
+	rawDeliveryID := r.Header.Get(webhook.HeaderRequestID)
+	noteDeliveryID(ctx, api.DeliveryIDDigest(rawDeliveryID))
 
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -49,7 +55,7 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) (event, o
 		return unknown, metrics.OutcomeRejectedBody
 	}
 
-	secret, err := webhook.VerifyRequest(r.Header, body, h.d.Secrets, h.d.Now())
+	secret, err := webhook.VerifyRequest(r.Header, body, h.d.Secrets, now)
 	if err != nil {
 		// The sentinel errors carry no secret and no signature: safe to log.
 		log.WarnContext(ctx, "webhook rejected", "reason", err.Error())
@@ -62,9 +68,21 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) (event, o
 			return unknown, metrics.OutcomeRejectedSignature
 		}
 	}
+	deliveryID := api.DeliveryID(rawDeliveryID)
+	noteDeliveryID(ctx, deliveryID)
 
-	ev, err := api.DecodeEvent(body)
-	if err != nil {
+	// The one place where the body's values are bounded, validated and
+	// reduced to what processing needs; nothing of the raw body is stored
+	// or logged past this point.
+	ev, stored, err := api.NormalizeEvent(body, now.Add(webhook.Tolerance))
+	switch {
+	case errors.Is(err, api.ErrEventInFuture):
+		log.WarnContext(ctx, "webhook refused: its event_ts is in the future", "event", eventLabel(ev.Event))
+		writeError(w, http.StatusBadRequest, "event_time_in_future",
+			"event_ts is later than the delivery's arrival plus 300 s; Zoom signs events after they happen, so this one is refused")
+		return eventLabel(ev.Event), metrics.OutcomeRejectedFuture
+	case err != nil:
+		// DecodeEvent's errors name fields, not values: safe to log and answer.
 		log.WarnContext(ctx, "webhook body malformed", "reason", err.Error())
 		writeError(w, http.StatusBadRequest, "malformed_body", err.Error())
 		return unknown, metrics.OutcomeRejectedBody
@@ -84,10 +102,17 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) (event, o
 		return event, metrics.OutcomeIgnored
 	}
 
-	in := inboundFrom(ev, r.Header.Get(webhook.HeaderRequestID), body, h.d.Now())
+	in := inboundFrom(ev, deliveryID, stored, now)
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.d.IntakeTimeout)
 	defer cancel()
 	res, err := h.d.Intake.Accept(ictx, in)
+	if errors.Is(err, store.ErrInvalidData) {
+		// A permanent refusal: a retry would be refused again, so 400 (Zoom
+		// does not retry a 4xx) instead of a 503 that Zoom would repeat.
+		log.ErrorContext(ctx, "webhook refused by the database as invalid data; answering 400", "event", ev.Event, "error", err.Error())
+		writeError(w, http.StatusBadRequest, "unstorable_event", "the database refused a value of this event; it is not retried")
+		return event, metrics.OutcomeRejectedBody
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "webhook not stored; answering 503 so Zoom retries", "event", ev.Event, "error", err.Error())
 		writeError(w, http.StatusServiceUnavailable, "store_unavailable", "the event could not be stored; Zoom will retry")
@@ -104,13 +129,15 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) (event, o
 	return event, metrics.OutcomeAccepted
 }
 
-func inboundFrom(ev *api.Event, deliveryID string, body []byte, now time.Time) grant.Inbound {
+// inboundFrom builds what the intake stores: the normalized event's keys and
+// its stored form, never the raw body.
+func inboundFrom(ev *api.Event, deliveryID string, stored []byte, now time.Time) grant.Inbound {
 	in := grant.Inbound{
 		DeliveryID: deliveryID,
 		Event:      ev.Event,
 		EventTime:  ev.Time(),
 		AccountID:  ev.Payload.AccountID,
-		Body:       body,
+		Body:       stored,
 		ReceivedAt: now,
 	}
 	if o := ev.Payload.Object; o != nil {

@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/server"
 	"github.com/cohost-dev/cohost/zoomsim"
 )
 
@@ -35,8 +37,16 @@ type DemoOptions struct {
 // DemoRow is one participant in the demo's summary.
 type DemoRow struct {
 	Name, Kind, State, Granter, Reason string
-	TimeToCoHost                       time.Duration // 0 when not confirmed/granted
+	// Eligible: the chosen granters can serve this joiner; WhyNot says why
+	// not otherwise.
+	Eligible     bool
+	WhyNot       string
+	TimeToCoHost time.Duration // 0 when not confirmed/granted
 }
+
+// MinDemoPeople is the smallest crowd the demo runs: the host, the
+// phone-only caller and one joiner to make co-host.
+const MinDemoPeople = 3
 
 // DemoSummary is what the demo measured.
 type DemoSummary struct {
@@ -57,8 +67,11 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if o.Granters == "" {
 		o.Granters = "agent"
 	}
-	if o.People < 3 {
+	if o.People == 0 {
 		o.People = 25
+	}
+	if o.People < MinDemoPeople {
+		return nil, fmt.Errorf("the demo needs at least %d people (the host, a phone-only caller and one joiner to make co-host), not %d", MinDemoPeople, o.People)
 	}
 	if o.SignedIn == 0 {
 		o.SignedIn = 5
@@ -94,6 +107,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 
 	// The crowd: the host, one phone-only caller, signed-in members, guests.
 	specs := []zoomsim.JoinSpec{{ZoomUserID: h.Host.ID}, {PhoneNumber: "+1 555 0100"}}
+	var kindsMu sync.Mutex // written by the joining goroutine, read by the summary
 	kinds := map[string]string{}
 	for i := range min(o.SignedIn, o.People-2) {
 		u, err := sim.CreateUser(h.AccountID, zoomsim.UserSpec{Email: fmt.Sprintf("member%d@example.com", i+1),
@@ -117,6 +131,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 				joinErr <- err
 				return
 			}
+			kindsMu.Lock()
 			switch {
 			case i == 0:
 				kinds[p.Key()] = "host"
@@ -127,16 +142,22 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 			default:
 				kinds[p.Key()] = "guest"
 			}
+			kindsMu.Unlock()
 			time.Sleep(gap)
 		}
 		joinErr <- nil
 	}()
 
 	meetingID := strconv.FormatInt(m.ID, 10)
+	// The agent joins as a participant of its own: not one of the crowd.
+	isAgent := func(p grant.Participant) bool {
+		return p.Reason == grant.ReasonAgent || (p.ZoomUserID == h.Host.ID && p.Name == server.DefaultAgentDisplayName)
+	}
 	var ps []grant.Participant
 	deadline := time.Now().Add(90 * time.Second)
 	joinsDone := false
-	lastPrint := time.Time{}
+	var last demoProgress
+	lastPrint, lastLen, printed := time.Time{}, 0, false
 	for {
 		if !joinsDone {
 			select {
@@ -152,36 +173,43 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		if err != nil {
 			return nil, err
 		}
-		done := joinsDone && len(ps) >= len(specs) // the agent itself shows up as a participant too
-		var granted, confirmed, skipped, failed int
+		var now demoProgress
+		settled := true
 		for _, p := range ps {
+			if !p.State.Final() && !(p.State == grant.StateGranted && !confirming) {
+				settled = false
+			}
+			if isAgent(p) {
+				continue
+			}
+			now.joined++
 			switch p.State {
 			case grant.StateGranted:
-				granted++
+				now.granted++
 			case grant.StateConfirmed:
-				confirmed++
+				now.confirmed++
 			case grant.StateSkipped:
-				skipped++
+				now.skipped++
 			case grant.StateFailed:
-				failed++
-			}
-			if !p.State.Final() && !(p.State == grant.StateGranted && !confirming) {
-				done = false
+				now.failed++
 			}
 		}
-		every := time.Second
-		if o.Live {
-			every = 100 * time.Millisecond
-		}
-		if time.Since(lastPrint) > every || done {
-			line := fmt.Sprintf("%5.1fs  joined %2d/%d  granted %2d  confirmed co-host %2d  skipped %d  failed %d",
-				time.Since(start).Seconds(), len(ps), len(specs), granted+confirmed, confirmed, skipped, failed)
-			if o.Live {
-				fmt.Fprintf(o.Progress, "\r%s", line)
-			} else {
-				fmt.Fprintln(o.Progress, line)
+		done := joinsDone && now.joined >= len(specs) && settled
+		line := fmt.Sprintf("%5.1fs  joined %2d/%d  granted %2d  confirmed co-host %2d  skipped %d  failed %d",
+			time.Since(start).Seconds(), now.joined, len(specs), now.granted+now.confirmed, now.confirmed, now.skipped, now.failed)
+		switch {
+		case o.Live:
+			// One line rewritten in place; padded so a shorter line leaves
+			// nothing of a longer one behind.
+			if time.Since(lastPrint) >= 100*time.Millisecond || done {
+				fmt.Fprintf(o.Progress, "\r%s%s", line, strings.Repeat(" ", max(0, lastLen-len(line))))
+				lastPrint, lastLen = time.Now(), len(line)
 			}
-			lastPrint = time.Now()
+		case !printed || (now != last && (time.Since(lastPrint) >= time.Second || done)):
+			// A log-like line only when something changed, at most once a
+			// second, and the final state once.
+			fmt.Fprintln(o.Progress, line)
+			lastPrint, last, printed = time.Now(), now, true
 		}
 		if done {
 			break
@@ -201,6 +229,8 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	}
 
 	sum := &DemoSummary{Granters: o.Granters}
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
 	for _, p := range ps {
 		row := DemoRow{Name: p.Name, Kind: kinds[p.Key], State: string(p.State), Granter: p.Granter, Reason: string(p.Reason)}
 		switch {
@@ -209,13 +239,14 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		case p.State == grant.StateGranted && !p.GrantedAt.IsZero():
 			row.TimeToCoHost = p.GrantedAt.Sub(p.JoinSeenAt)
 		}
-		if p.Reason == grant.ReasonAgent {
+		if isAgent(p) {
 			row.Kind = "cohost agent"
 		}
 		if row.Kind == "" {
 			row.Kind = "guest"
 		}
-		if row.Kind != "host" && row.Kind != "phone-only" && row.Kind != "cohost agent" {
+		row.Eligible, row.WhyNot = demoEligible(row.Kind, o.Granters)
+		if row.Eligible {
 			sum.Eligible++
 			if p.State == grant.StateConfirmed || (!confirming && p.State == grant.StateGranted) {
 				sum.Served++
@@ -264,10 +295,37 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	return sum, nil
 }
 
+// demoProgress is what one progress line reports.
+type demoProgress struct{ joined, granted, confirmed, skipped, failed int }
+
+// demoEligible says whether the chosen granters can serve a joiner of this
+// kind and, if not, why. The agent and permissions serve any joiner;
+// alternative-hosts only licensed users of the host's account, signed in
+// (the demo's members), so on its own it cannot serve guests, by design.
+func demoEligible(kind, granters string) (bool, string) {
+	switch kind {
+	case "host":
+		return false, "the host"
+	case "phone-only":
+		return false, "phone only: no client that can hold a role"
+	case "cohost agent":
+		return false, "the agent itself"
+	}
+	for _, g := range strings.Split(granters, ",") {
+		if g = strings.TrimSpace(g); g == "agent" || g == "permissions" {
+			return true, ""
+		}
+	}
+	if kind == "signed in" {
+		return true, ""
+	}
+	return false, "alternative-hosts serves only licensed users of the account"
+}
+
 // Table renders the summary for a terminal.
 func (s *DemoSummary) Table(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PARTICIPANT\tKIND\tSTATE\tGRANTER\tREASON\tTIME TO CO-HOST")
+	fmt.Fprintln(tw, "PARTICIPANT\tKIND\tSTATE\tGRANTER\tREASON\tTIME TO CO-HOST\tELIGIBLE")
 	var times []time.Duration
 	for _, r := range s.Rows {
 		ttc := "-"
@@ -275,7 +333,11 @@ func (s *DemoSummary) Table(w io.Writer) {
 			ttc = r.TimeToCoHost.Round(time.Millisecond).String()
 			times = append(times, r.TimeToCoHost)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, r.State, dash(r.Granter), dash(r.Reason), ttc)
+		eligible := "yes"
+		if !r.Eligible {
+			eligible = "no: " + r.WhyNot
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, r.State, dash(r.Granter), dash(r.Reason), ttc, eligible)
 	}
 	_ = tw.Flush()
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })

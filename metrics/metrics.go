@@ -21,9 +21,11 @@ const (
 	OutcomeRejectedSignature = "rejected_signature"
 	OutcomeRejectedTimestamp = "rejected_timestamp"
 	OutcomeRejectedBody      = "rejected_body"
-	OutcomeTooLarge          = "too_large"
-	OutcomeWrongMethod       = "wrong_method"
-	OutcomeStoreUnavailable  = "store_unavailable"
+	// OutcomeRejectedFuture: signed, but dated later than it arrived (400).
+	OutcomeRejectedFuture   = "rejected_future"
+	OutcomeTooLarge         = "too_large"
+	OutcomeWrongMethod      = "wrong_method"
+	OutcomeStoreUnavailable = "store_unavailable"
 )
 
 // Metrics holds cohostd's collectors.
@@ -50,7 +52,7 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 	m := &Metrics{
 		WebhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cohost_webhook_requests_total",
-			Help: "Zoom webhook requests by event and outcome (accepted, duplicate, ignored, url_validation, rejected_*, too_large, wrong_method, store_unavailable).",
+			Help: "Zoom webhook requests by event and outcome (accepted, duplicate, ignored, url_validation, rejected_signature, rejected_timestamp, rejected_body, rejected_future, too_large, wrong_method, store_unavailable).",
 		}, []string{"event", "outcome"}),
 		// Zoom gives up on a delivery after 3 s; the buckets resolve the
 		// target (p99 < 50 ms) and the danger zone near 3 s.

@@ -69,6 +69,71 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 	}
 }
 
+// A typo names the key, its line, the keys known there and the nearest one,
+// not Go's types.
+func TestParseUnknownKeys(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"typo under meetings", "meetings:\n  hosts_emails: [ceo@example.com]\n",
+			`unknown key "hosts_emails" at line 2 under meetings; known keys: host_ids, host_emails, meeting_ids, topic_patterns, tracking_fields; did you mean "host_emails"?`},
+		{"typo at the top", "participant:\n  signed_in_only: true\n",
+			`unknown key "participant" at line 1; known keys: meetings, participants, agent_display_name; did you mean "participants"?`},
+		{"typo under participants", "participants:\n  signed_in: true\n",
+			`unknown key "signed_in" at line 2 under participants; known keys: allow_email_domains, deny_email_domains, signed_in_only`},
+		{"nothing near", "meetings:\n  color: blue\n",
+			`unknown key "color" at line 2 under meetings; known keys: host_ids, host_emails, meeting_ids, topic_patterns, tracking_fields`},
+		{"through an alias", "meetings: &m\n  host_ids: [a]\nparticipants: *m\n",
+			`unknown key "host_ids" at line 2 under participants`},
+		{"not a mapping", "- meetings\n", "line 1: the policy must be a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte(tt.src))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("Parse() error = %v\nwant %s", err, tt.want)
+			}
+			if tt.name == "nothing near" && strings.Contains(err.Error(), "did you mean") {
+				t.Fatalf("suggests a key far from the typo: %v", err)
+			}
+			if strings.Contains(err.Error(), "struct") || strings.Contains(err.Error(), "not found in type") {
+				t.Fatalf("Go internals in the message: %v", err)
+			}
+		})
+	}
+	// tracking_fields' keys are the account's own.
+	if _, err := policy.Parse([]byte("meetings:\n  tracking_fields: {anything_goes: [\"yes\"]}\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// host_ids selects meetings by their host's Zoom user id.
+func TestParseHostIDs(t *testing.T) {
+	p, err := policy.Parse([]byte("meetings:\n  host_ids: [x1yCzABCDEfg23HiJKl4mN]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.MeetingInScope(grant.Meeting{ID: "1", HostID: "x1yCzABCDEfg23HiJKl4mN"}) || p.MeetingInScope(grant.Meeting{ID: "2", HostID: "other"}) {
+		t.Fatal("host_ids does not select by host id")
+	}
+}
+
+// A domain both allowed and denied would start silently with the allow
+// entry doing nothing.
+func TestParseRefusesDomainInAllowAndDeny(t *testing.T) {
+	for _, src := range []string{
+		"participants:\n  allow_email_domains: [example.com]\n  deny_email_domains: [example.com]\n",
+		"participants:\n  allow_email_domains: [Example.COM, other.org]\n  deny_email_domains: [\"@example.com\"]\n",
+	} {
+		_, err := policy.Parse([]byte(src))
+		if err == nil || !strings.Contains(err.Error(), `"example.com"`) || !strings.Contains(err.Error(), "both") {
+			t.Fatalf("Parse(%q) error = %v, want one naming example.com in both lists", src, err)
+		}
+	}
+	// A denied subdomain of an allowed domain is the documented use.
+	if _, err := policy.Parse([]byte("participants:\n  allow_email_domains: [example.com]\n  deny_email_domains: [vendor.example.com]\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoadNamesFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(path, []byte("meetings:\n  bogus: 1\n"), 0o600); err != nil {
@@ -84,10 +149,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("meetings:\n  topic_patterns: [\"a\"]\n"))
 	f.Add([]byte("participants: {allow_email_domains: [x.com]}\n"))
 	f.Add([]byte("{"))
+	f.Add([]byte("meetings:\n  hosts_emails: [a]\n"))
+	f.Add([]byte("meetings: &m {host_ids: [a]}\nparticipants: *m\n"))
+	f.Add([]byte("participants: {allow_email_domains: [a.com], deny_email_domains: [A.com]}\n"))
+	f.Add([]byte("~"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := policy.Parse(b)
 		if err == nil && p == nil {
 			t.Fatal("nil policy without error")
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error is not one line: %q", err)
 		}
 	})
 }

@@ -80,8 +80,9 @@ func (s *Server) Open(ctx context.Context) error {
 	// One direction: the store, then what needs it (the Zoom client, the
 	// granters), then the engine over all of them, then the workers.
 	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{
-		Logger: riverLogger(s.Logger),
-		Queue:  store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
+		Logger:    riverLogger(s.Logger),
+		Queue:     store.QueueConfig{JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter},
+		Retention: store.Retention{Ledger: cfg.Retention},
 	})
 	if err != nil {
 		return fmt.Errorf("COHOST_DATABASE_URL: %w", err)
@@ -148,17 +149,10 @@ func (s *Server) Open(ctx context.Context) error {
 		s.abort()
 		return fmt.Errorf("COHOST_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
 	}
-	s.httpSrv = &http.Server{
-		Handler:           router,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
+	s.httpSrv = newHTTPServer(router, s.Logger)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
-	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.metricsSrv = newHTTPServer(mux, s.Logger)
 	s.serve(s.httpSrv, s.httpLn)
 	s.serve(s.metricsSrv, s.metricsLn)
 
@@ -170,6 +164,24 @@ func (s *Server) Open(ctx context.Context) error {
 	s.Logger.Info("cohostd started", "addr", s.httpLn.Addr().String(), "metrics_addr", s.metricsLn.Addr().String(),
 		"database", st.Engine(), "granters", cfg.Granters, "auth_mode", cfg.AuthMode, "version", s.Build.Version)
 	return nil
+}
+
+// newHTTPServer bounds what a client can hold open or send, on both
+// listeners: a slow or idle client (or one sending endless headers) cannot
+// pin a connection and a goroutine for ever. The metrics port is as exposed
+// to whatever can reach it as the main one.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// Zoom's headers are a few hundred bytes; the admin API's bearer
+		// tokens at most 4 KiB.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // Addr is the address the HTTP listener is bound to (useful with port 0).
@@ -188,12 +200,21 @@ func (s *Server) serve(srv *http.Server, ln net.Listener) {
 	}()
 }
 
+// readyWriteTimeout bounds readiness's test write, inside the probe's own
+// time-out.
+const readyWriteTimeout = 1500 * time.Millisecond
+
+// ready reports whether webhooks can be stored now: not draining, and the
+// database commits a write (a database that answers but cannot write, such
+// as SQLite on a full disk, must not look ready).
 func (s *Server) ready(ctx context.Context) error {
 	if s.draining.Load() {
 		return errors.New("shutting down")
 	}
-	if err := s.Store.Ping(ctx); err != nil {
-		return errors.New("database unreachable")
+	ctx, cancel := context.WithTimeout(ctx, readyWriteTimeout)
+	defer cancel()
+	if err := s.Store.CheckWritable(ctx, time.Now()); err != nil {
+		return fmt.Errorf("database not writable: %w", err)
 	}
 	return nil
 }
@@ -247,21 +268,29 @@ func (s *Server) abort() {
 	s.Store.Close()
 }
 
+// pruneLoop applies the retention (store.Retention) a minute after the
+// start, so a replica that restarts often still prunes, and every hour
+// after. On PostgreSQL every replica prunes; the deletes are idempotent.
 func (s *Server) pruneLoop(ctx context.Context) {
 	defer s.wg.Done()
-	t := time.NewTicker(time.Hour)
+	t := time.NewTimer(time.Minute)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.Store.Prune(ctx, time.Now(), 48*time.Hour, 7*24*time.Hour)
+			t.Reset(time.Hour)
+			res, err := s.Store.Prune(ctx, time.Now())
 			if err != nil {
-				s.Logger.Warn("prune failed", "error", err.Error())
+				s.Logger.Warn("prune failed; retried in an hour", "error", err.Error())
 				continue
 			}
-			s.Logger.Debug("pruned old deliveries and events", "rows", n)
+			if res.Total() > 0 {
+				s.Logger.Info("pruned rows past their retention", "deliveries", res.Deliveries, "events", res.Events,
+					"meetings", res.Meetings, "participants", res.Participants, "granter_states", res.GranterStates,
+					"queued_alternative_hosts", res.QueuedAlternativeHosts)
+			}
 		}
 	}
 }

@@ -49,24 +49,6 @@ func (s *Store) EventCounts(ctx context.Context) (total, processed int64, err er
 	return total, processed, err
 }
 
-// Prune deletes delivery ids older than deliveries and processed events older
-// than events. Zoom's last retry comes about 85 minutes after the first try,
-// so deliveries are kept at least 24 hours.
-func (s *Store) Prune(ctx context.Context, now time.Time, deliveries, events time.Duration) (int64, error) {
-	if deliveries < 24*time.Hour {
-		deliveries = 24 * time.Hour
-	}
-	a, err := s.eng.db().exec(ctx, `DELETE FROM webhook_deliveries WHERE received_at < $1`, millis(now.Add(-deliveries)))
-	if err != nil {
-		return 0, fmt.Errorf("store: prune deliveries: %w", err)
-	}
-	b, err := s.eng.db().exec(ctx, `DELETE FROM webhook_events WHERE processed_at > 0 AND received_at < $1`, millis(now.Add(-events)))
-	if err != nil {
-		return a, fmt.Errorf("store: prune events: %w", err)
-	}
-	return a + b, nil
-}
-
 // JobCounts counts queued jobs by River state (available, running, retryable,
 // scheduled, completed, discarded, cancelled).
 func (s *Store) JobCounts(ctx context.Context) (map[string]int64, error) {

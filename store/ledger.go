@@ -258,10 +258,11 @@ func (s *Store) GranterStates(ctx context.Context, accountID, meetingID string) 
 }
 
 // DeleteAccount removes everything cohost keeps about a Zoom account
-// (app_deauthorized).
+// (app_deauthorized), its River jobs included, and on SQLite checkpoints the
+// deleted rows out of the write-ahead log.
 func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
-	return s.InTx(ctx, func(tx Tx) error {
-		for _, q := range []string{
+	err := s.InTx(ctx, func(tx Tx) error {
+		for _, q := range append(eraseAccountStatements(tx.d), []string{
 			`DELETE FROM participants WHERE account_id = $1`,
 			`DELETE FROM meeting_granters WHERE account_id = $1`,
 			`DELETE FROM host_setting_meetings WHERE account_id = $1`,
@@ -270,13 +271,17 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 			`DELETE FROM webhook_events WHERE account_id = $1`,
 			`DELETE FROM meeting_updates WHERE account_id = $1`,
 			`DELETE FROM alternative_host_queue WHERE account_id = $1`,
-		} {
+		}...) {
 			if _, err := tx.t.exec(ctx, q, accountID); err != nil {
 				return fmt.Errorf("store: delete account: %w", err)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.eng.purge(ctx)
 }
 
 // maxDetailBytes bounds a grant's detail: it holds what Zoom or the agent

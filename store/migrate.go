@@ -29,6 +29,15 @@ var (
 	dialectPostgres = dialect{name: "postgres", bytes: "BYTEA", forUpdate: " FOR UPDATE"}
 )
 
+// jsonText is the SQL expression for the text of key in the JSON column col
+// (River's job arguments: JSONB on both engines).
+func (d dialect) jsonText(col, key string) string {
+	if d.name == "sqlite" {
+		return "json_extract(" + col + ", '$." + key + "')"
+	}
+	return col + "->>'" + key + "'"
+}
+
 // migrate applies the embedded migrations not yet recorded, up to version
 // upTo (0: all), each in its own transaction. Files are named
 // NNNN_what.sql, for both engines, or NNNN_what.postgres.sql and
@@ -87,6 +96,10 @@ func migrationScripts(d dialect) ([]migrationVersion, error) {
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	byVersion := map[int]*migrationVersion{}
+	// Versions are recorded by number: a second migration with the same
+	// number would be skipped silently wherever the first had run. One
+	// version is one name, in a common file and per-engine files.
+	baseOf := map[int]string{}
 	var out []*migrationVersion
 	for _, e := range entries {
 		name := e.Name()
@@ -95,10 +108,17 @@ func migrationScripts(d dialect) ([]migrationVersion, error) {
 			return nil, fmt.Errorf("store: migration %s: name must start with a number", name)
 		}
 		base := strings.TrimSuffix(name, ".sql")
-		if eng := filepath.Ext(base); eng != "" {
-			if eng[1:] != d.name {
-				continue // the other engine's
-			}
+		engine := strings.TrimPrefix(filepath.Ext(base), ".")
+		if engine != "" && engine != dialectSQLite.name && engine != dialectPostgres.name {
+			return nil, fmt.Errorf("store: migration %s: %q is not an engine (sqlite, postgres)", name, engine)
+		}
+		stem := strings.TrimSuffix(base, filepath.Ext(base))
+		if other, ok := baseOf[version]; ok && other != stem {
+			return nil, fmt.Errorf("store: migrations %s and %s have the same version %d; renumber one", other, stem, version)
+		}
+		baseOf[version] = stem
+		if engine != "" && engine != d.name {
+			continue // the other engine's
 		}
 		body, err := migrationFiles.ReadFile("migrations/" + name)
 		if err != nil {
@@ -111,7 +131,7 @@ func migrationScripts(d dialect) ([]migrationVersion, error) {
 			byVersion[version] = v
 			out = append(out, v)
 		}
-		if filepath.Ext(base) == "" {
+		if engine == "" {
 			v.name, v.script = name, script+"\n"+v.script // the common file runs first
 		} else {
 			v.script += "\n" + script

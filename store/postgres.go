@@ -61,7 +61,7 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		pool.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
 	}
-	inserter, err := river.NewClient(riverpgxv5.New(pool), riverConfig(opts.Logger, opts.Queue))
+	inserter, err := river.NewClient(riverpgxv5.New(pool), riverConfig(opts.Logger, opts.Queue, opts.Retention))
 	if err != nil {
 		intakePool.Close()
 		pool.Close()
@@ -106,6 +106,22 @@ func (e *postgresEngine) durableDB() querier             { return pgxQuerier{e.p
 func (e *postgresEngine) db() querier                    { return pgxQuerier{e.pool} }
 func (e *postgresEngine) close()                         { e.intakePool.Close(); e.pool.Close() }
 func (e *postgresEngine) ping(ctx context.Context) error { return e.pool.Ping(ctx) }
+
+// checkWritable commits a one-row upsert through the intake's pool: it fails
+// on a standby (read-only after a failover), a database that cannot write
+// its WAL (full disk), or when no intake connection comes in time.
+func (e *postgresEngine) checkWritable(ctx context.Context, nowMS int64) error {
+	if _, err := e.intakePool.Exec(ctx, `INSERT INTO cohost_health (id, checked_at) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, nowMS); err != nil {
+		return fmt.Errorf("write to the database: %w", err)
+	}
+	return nil
+}
+
+// purge has nothing to do on PostgreSQL: deleted rows are invisible to every
+// query at once, and autovacuum reclaims their space; PostgreSQL's own WAL
+// archive and backups keep them as long as their retention says.
+func (e *postgresEngine) purge(context.Context) error { return nil }
 
 func (e *postgresEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.pool) }
 

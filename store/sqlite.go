@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -24,6 +26,7 @@ type sqliteEngine struct {
 	driver   *riversqlite.Driver
 	// inserter is the insert-only River client every Tx enqueues with.
 	inserter *river.Client[*sql.Tx]
+	path     string
 }
 
 // openSQLite opens the file with the settings a durable queue needs:
@@ -34,6 +37,9 @@ type sqliteEngine struct {
 //     and one connection per side avoids lock contention inside River (as its
 //     SQLite driver recommends) while the webhook intake never queues behind
 //     the workers;
+//   - secure_delete=ON on both, so a deleted row's bytes are overwritten
+//     (pruned ledgers, an account erased on app_deauthorized) instead of
+//     lingering in free space of the file;
 //   - synchronous=FULL on the intake's connection, so a webhook survives
 //     power loss, not only a killed process, before Zoom is told 200;
 //   - synchronous=NORMAL on the workers' connection: in WAL mode a crash
@@ -45,7 +51,7 @@ type sqliteEngine struct {
 func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, error) {
 	dsn := func(synchronous string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -99,13 +105,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
-	inserter, err := river.NewClient(driver, riverConfig(opts.Logger, opts.Queue))
+	inserter, err := river.NewClient(driver, riverConfig(opts.Logger, opts.Queue, opts.Retention))
 	if err != nil {
 		_ = db.Close()
 		_ = intakeDB.Close()
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
-	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, inserter: inserter}, nil
+	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, inserter: inserter, path: path}, nil
 }
 
 func (e *sqliteEngine) newQueue(cfg *river.Config) (queueClient, error) {
@@ -119,6 +125,37 @@ func (e *sqliteEngine) db() querier        { return sqlQuerier{e.sqlDB} }
 func (e *sqliteEngine) close()             { _ = e.intakeDB.Close(); _ = e.sqlDB.Close() }
 func (e *sqliteEngine) ping(ctx context.Context) error {
 	return e.sqlDB.PingContext(ctx)
+}
+
+// minFreeBytes is the free space below which the SQLite database is
+// reported not ready: enough for a few minutes of webhooks and a checkpoint.
+var minFreeBytes uint64 = 64 << 20
+
+func (e *sqliteEngine) checkWritable(ctx context.Context, nowMS int64) error {
+	if _, err := e.intakeDB.ExecContext(ctx, `INSERT INTO cohost_health (id, checked_at) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, nowMS); err != nil {
+		return fmt.Errorf("write to the database: %w", err)
+	}
+	free, ok := freeBytes(filepath.Dir(e.path))
+	if ok && free < minFreeBytes {
+		return fmt.Errorf("only %d MiB free on the file system of %s (at least %d MiB needed): free space or grow the volume",
+			free>>20, e.path, minFreeBytes>>20)
+	}
+	return nil
+}
+
+// purge checkpoints the write-ahead log into the database file and
+// truncates it: with secure_delete the file then holds zeros where deleted
+// rows were, and the log no longer holds their old pages.
+func (e *sqliteEngine) purge(ctx context.Context) error {
+	var busy, logFrames, checkpointed int
+	if err := e.sqlDB.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("store: checkpoint the write-ahead log: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store: checkpoint of the write-ahead log was blocked by a reader; try again")
+	}
+	return nil
 }
 
 func (e *sqliteEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.sqlDB) }
@@ -153,12 +190,17 @@ func (t *sqliteTxn) commit(context.Context) error   { return t.tx.Commit() }
 func (t *sqliteTxn) rollback(context.Context) error { return t.tx.Rollback() }
 
 // riverConfig is the River configuration shared by both engines.
-func riverConfig(logger *slog.Logger, q QueueConfig) *river.Config {
+func riverConfig(logger *slog.Logger, q QueueConfig, r Retention) *river.Config {
 	return &river.Config{
 		Logger:               logger,
 		JobTimeout:           q.JobTimeout,
 		RescueStuckJobsAfter: q.RescueAfter,
 		FetchCooldown:        q.FetchCooldown,
 		FetchPollInterval:    q.FetchPollInterval,
+		// Finished jobs name accounts, meetings and participants in their
+		// arguments; River deletes them after these periods.
+		CompletedJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
+		CancelledJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
+		DiscardedJobRetentionPeriod: min(discardedJobRetention, r.Ledger),
 	}
 }

@@ -16,7 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -26,11 +29,54 @@ var ErrNotFound = errors.New("store: not found")
 // caller should answer 503 and let the sender retry.
 var ErrUnavailable = errors.New("store: database unavailable")
 
+// ErrInvalidData wraps errors that mean the database refused a value for
+// good (PostgreSQL's SQLSTATE classes 22, data exception, and 54, program
+// limit exceeded; SQLite's SQLITE_TOOBIG and SQLITE_MISMATCH). Writing the
+// same value again fails again, so a caller must not ask its sender to retry
+// (a webhook is answered 400, not 503).
+var ErrInvalidData = errors.New("store: the database refused the data")
+
+// invalidDataError is ErrInvalidData with the database's code. It keeps
+// only the code: the database's message can quote the refused value.
+type invalidDataError struct{ code string }
+
+func (e *invalidDataError) Error() string {
+	return "store: the database refused the data as invalid (" + e.code + ")"
+}
+
+func (e *invalidDataError) Is(target error) bool { return target == ErrInvalidData }
+
+// classify turns the database's permanent refusals of a value into
+// ErrInvalidData; other errors pass unchanged.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrInvalidData) {
+		return err
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		if strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "54") {
+			return &invalidDataError{code: "SQLSTATE " + pgErr.Code}
+		}
+		return err
+	}
+	if sqErr, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch sqErr.Code() & 0xff { // the primary code; extended codes add bits above
+		case sqlite3.SQLITE_TOOBIG:
+			return &invalidDataError{code: "SQLITE_TOOBIG"}
+		case sqlite3.SQLITE_MISMATCH:
+			return &invalidDataError{code: "SQLITE_MISMATCH"}
+		}
+	}
+	return err
+}
+
 // Options configures Open.
 type Options struct {
 	// Queue tuning; zero values take the defaults documented on QueueConfig.
-	Queue  QueueConfig
-	Logger *slog.Logger
+	Queue QueueConfig
+	// Retention bounds how long rows are kept (Prune, and River's own
+	// cleaning of finished jobs); zero values take the defaults.
+	Retention Retention
+	Logger    *slog.Logger
 
 	// migrateUpTo stops the migrations at a version (tests of a migration).
 	migrateUpTo int
@@ -70,10 +116,11 @@ func (q QueueConfig) withDefaults() QueueConfig {
 
 // Store is cohost's database and queue.
 type Store struct {
-	eng      engine
-	logger   *slog.Logger
-	queueCfg QueueConfig
-	workers  queueClient // nil until StartWorkers
+	eng       engine
+	logger    *slog.Logger
+	queueCfg  QueueConfig
+	retention Retention
+	workers   queueClient // nil until StartWorkers
 }
 
 // engine is what differs between SQLite and PostgreSQL.
@@ -93,6 +140,13 @@ type engine interface {
 	// with.
 	newQueue(cfg *river.Config) (queueClient, error)
 	ping(ctx context.Context) error
+	// checkWritable commits a one-row write on the intake's connection
+	// (and, where it can, checks for free space).
+	checkWritable(ctx context.Context, nowMS int64) error
+	// purge makes rows deleted so far unrecoverable from the database's
+	// files where the engine keeps old versions cohost can reach (SQLite's
+	// write-ahead log).
+	purge(ctx context.Context) error
 	close()
 }
 
@@ -121,6 +175,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.Queue = opts.Queue.withDefaults()
+	opts.Retention = opts.Retention.withDefaults()
 	var (
 		eng engine
 		err error
@@ -136,7 +191,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{eng: eng, logger: opts.Logger, queueCfg: opts.Queue}, nil
+	return &Store{eng: eng, logger: opts.Logger, queueCfg: opts.Queue, retention: opts.Retention}, nil
 }
 
 // WorkerOptions configures StartWorkers.
@@ -162,7 +217,7 @@ func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
 	if o.MaxWorkers <= 0 {
 		o.MaxWorkers = 50
 	}
-	cfg := riverConfig(s.logger, s.queueCfg)
+	cfg := riverConfig(s.logger, s.queueCfg, s.retention)
 	cfg.Workers = o.Workers
 	cfg.RetryPolicy = o.RetryPolicy
 	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
@@ -245,9 +300,12 @@ func (s *Store) inTx(ctx context.Context, begin func(context.Context) (txn, erro
 	}
 	if err := fn(Tx{t, s.eng.dialect()}); err != nil {
 		_ = t.rollback(context.WithoutCancel(ctx))
-		return err
+		return classify(err)
 	}
 	if err := t.commit(ctx); err != nil {
+		if err := classify(err); errors.Is(err, ErrInvalidData) {
+			return err
+		}
 		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
 	return nil

@@ -597,6 +597,14 @@ func TestSDKPageClosedAndReload(t *testing.T) {
 	// A dropped stream that comes back within the grace keeps the session.
 	first.drop()
 	first.open()
+	// The drop is seen when the server notices the closed stream, which on
+	// a loaded machine takes a while; wait for it, then past the grace.
+	for deadline := time.Now().Add(10 * time.Second); h.sim.SDKSessions(m.ID)[0].StreamDrops == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped stream was never noticed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	time.Sleep(300 * time.Millisecond)
 	if s := h.sim.SDKSessions(m.ID); s[0].CloseReason != "" || s[0].StreamDrops != 1 {
 		t.Fatalf("a reconnect within the grace closed the session: %+v", s)

@@ -327,3 +327,38 @@ func TestZoomManifest(t *testing.T) {
 		t.Errorf("help does not show zoom-manifest: %q", help.String())
 	}
 }
+
+// An HS256 key shorter than 32 bytes can be brute-forced from any one
+// token: admin-token refuses it, and so does cohostd at start (one line
+// naming the variable), instead of only warning.
+func TestShortAdminSecretRefused(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := func(secret string) func(string) (string, bool) {
+		return func(name string) (string, bool) {
+			if name == "COHOST_ADMIN_SECRET" {
+				return secret, true
+			}
+			return "", false
+		}
+	}
+	if code := run([]string{"admin-token"}, env("12345"), &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "COHOST_ADMIN_SECRET") || !strings.Contains(errOut.String(), "32") || out.Len() != 0 {
+		t.Fatalf("admin-token with a 5-byte secret: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"admin-token"}, env(strings.Repeat("k", 32)), &out, &errOut); code != 0 || strings.Count(out.String(), ".") != 2 {
+		t.Fatalf("admin-token with a 32-byte secret: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+
+	cmd := exec.Command(binary)
+	cmd.Env = append(baseEnv("sqlite://"+filepath.Join(t.TempDir(), "c.db")), "COHOST_ADMIN_SECRET=12345")
+	combined, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("cohostd with a 5-byte admin secret: err=%v, want a non-zero exit", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(combined)), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "COHOST_ADMIN_SECRET") || strings.Contains(lines[0], "12345") {
+		t.Fatalf("want one line naming COHOST_ADMIN_SECRET without its value, got:\n%s", combined)
+	}
+}

@@ -1,10 +1,12 @@
 // Command cohostdemo runs cohost end to end with no credentials and no
 // services: cohostd on an embedded SQLite file, against the Zoom simulator,
 // for one meeting that 25 people join. It shows live progress, then a summary
-// table, and exits 0 when every joiner who should be co-host is.
+// table, and exits 0 when every joiner the chosen granters can serve is
+// served (the table's ELIGIBLE column says who and why not).
 //
-//	go run ./cmd/cohostdemo                         # the co-host agent route
-//	go run ./cmd/cohostdemo --granters permissions  # the REST-only route
+//	go run ./cmd/cohostdemo                               # the co-host agent route
+//	go run ./cmd/cohostdemo --granters permissions        # the REST-only route
+//	go run ./cmd/cohostdemo --granters alternative-hosts  # licensed members only
 package main
 
 import (
@@ -20,10 +22,14 @@ import (
 
 func main() {
 	granters := flag.String("granters", "agent", "COHOST_GRANTERS: agent, permissions or alternative-hosts (comma list)")
-	people := flag.Int("people", 25, "how many join (the host and one phone-only caller included)")
+	people := flag.Int("people", 25, "how many join (the host and one phone-only caller included; at least 3)")
 	over := flag.Duration("over", 3*time.Second, "time over which they join")
 	logs := flag.String("logs", "", "write cohostd's JSON logs to this file")
 	flag.Parse()
+	if *people < harness.MinDemoPeople {
+		fmt.Fprintf(os.Stderr, "cohostdemo: --people %d is too few: the demo needs at least %d (the host, a phone-only caller and one joiner to make co-host)\n", *people, harness.MinDemoPeople)
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -5,21 +5,58 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// TestDemo runs the demo as a user does and reads its summary table: every
-// joiner who is neither the host, the agent nor phone-only must end
-// confirmed co-host (agent) or granted the abilities (permissions).
-func TestDemo(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cohostdemo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+var built struct {
+	once      sync.Once
+	bin, fail string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.bin != "" {
+		_ = os.RemoveAll(filepath.Dir(built.bin))
 	}
-	for _, tc := range []struct{ granters, want string }{
-		{"agent", "confirmed"},
-		{"permissions", "granted"},
+	os.Exit(code)
+}
+
+// build builds the demo once for the package's tests.
+func build(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cohostdemo")
+		if err != nil {
+			built.fail = err.Error()
+			return
+		}
+		built.bin = filepath.Join(dir, "cohostdemo")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.fail = err.Error() + "\n" + string(out)
+		}
+	})
+	if built.fail != "" {
+		t.Fatalf("build: %s", built.fail)
+	}
+	return built.bin
+}
+
+// TestDemo runs the demo as a user does and reads its summary table: every
+// joiner the chosen granters can serve must end confirmed co-host (agent) or
+// granted (permissions, alternative-hosts); the others say in the ELIGIBLE
+// column why not. The progress never counts the agent as a joiner.
+func TestDemo(t *testing.T) {
+	bin := build(t)
+	for _, tc := range []struct {
+		granters, want string
+		served         int // of the 14 people: less the host and the phone-only caller, and guests where not servable
+	}{
+		{"agent", "confirmed", 12},
+		{"permissions", "granted", 12},
+		{"alternative-hosts", "granted", 5}, // the five signed-in members; guests are not licensed users
 	} {
 		t.Run(tc.granters, func(t *testing.T) {
 			cmd := exec.Command(bin, "--granters", tc.granters, "--people", "14", "--over", "1s")
@@ -28,11 +65,22 @@ func TestDemo(t *testing.T) {
 			if err != nil {
 				t.Fatalf("demo exited with %v:\n%s", err, out)
 			}
-			rows := 0
+			rows, progress := 0, map[string]int{}
 			sc := bufio.NewScanner(strings.NewReader(string(out)))
 			inTable := false
 			for sc.Scan() {
-				f := strings.Fields(sc.Text())
+				line := sc.Text()
+				f := strings.Fields(line)
+				if len(f) > 2 && f[1] == "joined" {
+					progress[line[strings.Index(line, "joined"):]]++
+					if n := strings.SplitN(f[2], "/", 2); len(n) == 2 {
+						seen, _ := strconv.Atoi(n[0])
+						total, _ := strconv.Atoi(n[1])
+						if seen > total {
+							t.Errorf("progress counts more joiners than join: %s", line)
+						}
+					}
+				}
 				if len(f) > 0 && f[0] == "PARTICIPANT" {
 					inTable = true
 					continue
@@ -41,23 +89,44 @@ func TestDemo(t *testing.T) {
 					inTable = inTable && len(f) > 0
 					continue
 				}
-				line := sc.Text()
 				switch {
-				case strings.Contains(line, " host ") && strings.Contains(line, "is_host"),
-					strings.Contains(line, "phone-only") && strings.Contains(line, "phone_only"),
-					strings.Contains(line, "cohost agent") && strings.Contains(line, "is_agent"):
+				case strings.Contains(line, " host ") && strings.Contains(line, "is_host") && strings.Contains(line, "no: the host"),
+					strings.Contains(line, "phone-only") && strings.Contains(line, "phone_only") && strings.Contains(line, "no: phone only"),
+					strings.Contains(line, "cohost agent") && strings.Contains(line, "is_agent") && strings.Contains(line, "no: the agent"):
+				case tc.granters == "alternative-hosts" && strings.Contains(line, " guest ") &&
+					strings.Contains(line, "no: alternative-hosts serves only licensed users"):
 				case strings.Contains(line, " guest ") || strings.Contains(line, "signed in"):
-					if !strings.Contains(line, " "+tc.want+" ") {
-						t.Errorf("joiner not %s: %s", tc.want, line)
+					if !strings.Contains(line, " "+tc.want+" ") || !strings.HasSuffix(line, " yes") {
+						t.Errorf("eligible joiner not %s: %s", tc.want, line)
 					}
 					rows++
 				default:
 					t.Errorf("unexpected summary row: %s", line)
 				}
 			}
-			if rows != 12 { // 14 people less the host and the phone-only caller; the agent is extra
-				t.Fatalf("summary has %d eligible rows, want 12:\n%s", rows, out)
+			if rows != tc.served {
+				t.Fatalf("summary has %d served rows, want %d:\n%s", rows, tc.served, out)
+			}
+			for line, n := range progress {
+				if n > 1 {
+					t.Errorf("progress printed %q %d times", line, n)
+				}
+			}
+			if !strings.Contains(string(out), "joined 14/14") {
+				t.Errorf("progress never reached joined 14/14:\n%s", out)
 			}
 		})
+	}
+}
+
+// Fewer people than the demo needs is an error, not a silent 25.
+func TestDemoRefusesTooFewPeople(t *testing.T) {
+	cmd := exec.Command(build(t), "--people", "2")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("--people 2: err=%v, want a non-zero exit:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--people 2 is too few") || strings.Contains(string(out), "cohostd on") {
+		t.Fatalf("--people 2: want a clear refusal before anything starts, got:\n%s", out)
 	}
 }
