@@ -105,8 +105,11 @@ export class View {
       };
       const onYes = () => done(true);
       const onNo = () => done(false);
-      // Escape closes the dialog by itself.
-      const onClose = () => done(false);
+      // Escape closes the dialog by itself. The close event is queued, so the one of an earlier
+      // close can arrive after the dialog was opened again: only a closed dialog answers no.
+      const onClose = () => {
+        if (!dlg.open) done(false);
+      };
       $('confirm-end-yes').addEventListener('click', onYes);
       $('confirm-end-cancel').addEventListener('click', onNo);
       dlg.addEventListener('close', onClose);
@@ -203,10 +206,10 @@ function fillRow(li, r) {
   text.hidden = !r.text;
 }
 
-// initials for the avatar: the first letters of the first two words, or a sign for a name
+// initials for the avatar: the first letters of the first and last words, or a sign for a name
 // without letters (a masked phone number).
 function initials(name) {
-  const words = name.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w));
+  const words = name.split(/\s+/).filter((w) => /\p{L}/u.test(w));
   if (words.length === 0) return '#';
   const first = (w) => (w.match(/[\p{L}\p{N}]/u) || ['#'])[0].toUpperCase();
   return words.length === 1 ? first(words[0]) : first(words[0]) + first(words[words.length - 1]);
