@@ -19,18 +19,28 @@ import (
 	"github.com/cohost-dev/cohost/meetingsdk"
 )
 
-var (
-	realSDKMu       sync.Mutex
-	realSDKRequests []string
-)
-
 // sdkPkgDir is the pinned SDK that npm ci --prefix meetingsdk installs.
 const sdkPkgDir = "../meetingsdk/node_modules/@zoom/meetingsdk"
 
-// serveRealSDK serves the installed @zoom/meetingsdk from its own origin, as Zoom's CDN serves it
-// to cohostd's pages, and returns the script URLs in meetingsdk.Scripts order and the assetPath of
-// its lib/av (Zoom's CDN is offline here).
-func serveRealSDK(t *testing.T) ([]string, string) {
+// realSDK is the installed @zoom/meetingsdk served from its own origin, as Zoom's CDN serves it
+// to cohostd's pages.
+type realSDK struct {
+	// scripts are the script URLs in meetingsdk.Scripts order; assets is init's assetPath for
+	// the package's lib/av (Zoom's CDN is offline here).
+	scripts []string
+	assets  string
+
+	mu       sync.Mutex
+	requests []string
+}
+
+func (s *realSDK) requested(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.requests, path)
+}
+
+func serveRealSDK(t *testing.T) *realSDK {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(sdkPkgDir, "package.json"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -46,19 +56,20 @@ func serveRealSDK(t *testing.T) ([]string, string) {
 	if pj.Version != meetingsdk.Version {
 		t.Fatalf("installed @zoom/meetingsdk %s, pinned %s: run npm ci --prefix meetingsdk", pj.Version, meetingsdk.Version)
 	}
+	sdk := &realSDK{}
 	files := http.FileServer(http.Dir(sdkPkgDir))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		realSDKMu.Lock()
-		realSDKRequests = append(realSDKRequests, r.URL.Path)
-		realSDKMu.Unlock()
+		sdk.mu.Lock()
+		sdk.requests = append(sdk.requests, r.URL.Path)
+		sdk.mu.Unlock()
 		files.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	var urls []string
 	for _, s := range meetingsdk.Scripts {
-		urls = append(urls, srv.URL+"/"+s.Dist)
+		sdk.scripts = append(sdk.scripts, srv.URL+"/"+s.Dist)
 	}
-	return urls, srv.URL + "/dist/lib/av"
+	sdk.assets = srv.URL + "/dist/lib/av"
+	return sdk
 }
 
 // TestRealSDKUnderHostCSP runs the real host page with the real 6.2.0 bundle (served from another
@@ -66,8 +77,8 @@ func serveRealSDK(t *testing.T) ([]string, string) {
 // initialises it and joins, which fails offline with Zoom's connection error -3000. Nothing may be
 // refused by the policy, and the only error allowed is the SDK's attempt to reach zoom.us.
 func TestRealSDKUnderHostCSP(t *testing.T) {
-	scripts, assets := serveRealSDK(t)
-	e := newHostEnv(t, envOptions{sdkScripts: scripts, sdkAssetPath: assets})
+	sdk := serveRealSDK(t)
+	e := newHostEnv(t, envOptions{sdkScripts: sdk.scripts, sdkAssetPath: sdk.assets})
 	sig, err := meetingsdk.Signature("offline-sdk-key", "offline-sdk-secret", e.meeting.ID, api.SDKRoleHost, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -106,10 +117,7 @@ func TestRealSDKUnderHostCSP(t *testing.T) {
 		t.Errorf("requests that left the machine: %v; want the join's https://zoom.us/api/v1/wc/info", bl)
 	}
 	// The SDK fetched its media script from the assetPath the page gave it, under script-src.
-	realSDKMu.Lock()
-	loaded := slices.Contains(realSDKRequests, "/dist/lib/av/js_media.min.js")
-	realSDKMu.Unlock()
-	if !loaded {
+	if !sdk.requested("/dist/lib/av/js_media.min.js") {
 		t.Error("the SDK did not load lib/av/js_media.min.js from the page's assetPath")
 	}
 	if n := e.cohost.Starts(); n != 1 {
@@ -141,9 +149,9 @@ func TestRealSDKNeedsHostCSPExtras(t *testing.T) {
 		{"connect-src", "https://zoom.us", "Connecting to 'https://zoom.us/api/v1/wc/info'"},
 	} {
 		t.Run(tc.directive+" "+tc.source, func(t *testing.T) {
-			scripts, assets := serveRealSDK(t)
-			e := newHostEnv(t, envOptions{sdkScripts: scripts, sdkAssetPath: assets})
-			full := HostCSP(scripts)
+			sdk := serveRealSDK(t)
+			e := newHostEnv(t, envOptions{sdkScripts: sdk.scripts, sdkAssetPath: sdk.assets})
+			full := HostCSP(sdk.scripts)
 			e.cspOverride = withoutSource(full, tc.directive, tc.source)
 			if e.cspOverride == full {
 				t.Fatalf("HostCSP has no %s in %s", tc.source, tc.directive)

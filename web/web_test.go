@@ -86,6 +86,26 @@ func TestRenderHostPageEscapes(t *testing.T) {
 	}
 }
 
+func TestRenderHostPageSDKAssetPath(t *testing.T) {
+	d := HostPageData{MeetingID: "81234567890", SDKScripts: meetingsdk.DefaultScriptURLs, AssetBase: "/host/assets"}
+	if html := render(t, d); !strings.Contains(html, `data-sdk-asset-path=""`) {
+		t.Error("without an asset path the page must leave the SDK's default")
+	}
+	for _, p := range []string{"https://sdk.example.com/6.2.0/lib/av/", "/zoom/lib/av"} {
+		d.SDKAssetPath = p
+		if html := render(t, d); !strings.Contains(html, `data-sdk-asset-path="`+strings.TrimRight(p, "/")+`"`) {
+			t.Errorf("asset path %s not rendered", p)
+		}
+	}
+	for _, p := range []string{"javascript:alert(1)", "//evil.example.com/av", "lib/av", "https://*.example.com/av", "ftp://x.example.com/av"} {
+		d.SDKAssetPath = p
+		var buf bytes.Buffer
+		if err := RenderHostPage(&buf, d); err == nil || buf.Len() != 0 {
+			t.Errorf("asset path %q: err %v, %d bytes written", p, err, buf.Len())
+		}
+	}
+}
+
 func TestRenderHostPageReturnsWriteErrors(t *testing.T) {
 	w := &failingWriter{}
 	if err := RenderHostPage(w, HostPageData{MeetingID: "1", AssetBase: "/a"}); err == nil {
