@@ -230,9 +230,10 @@ async function run(api, start) {
 
   view.onLeave(async () => {
     if (over) return;
+    // From here on the SDK's Closed is the host's own leaving, not Zoom closing the meeting.
+    over = true;
     view.buttons({ leave: false, end: false });
     await leaveQuietly();
-    over = true;
     loop.close('left');
     view.connection('left');
     finish(words.youLeft(), reload);
