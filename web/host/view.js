@@ -1,0 +1,216 @@
+// The host page's DOM: header, banner, message card, panel and the End confirmation. Text goes
+// in with textContent only, never as HTML, and nothing here sets inline styles, so the page
+// runs under a CSP without 'unsafe-inline' for its own code.
+
+import { connectionText, rowBadge, summary } from './words.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class View {
+  constructor() {
+    this.body = document.body;
+    this.lastPanel = '';
+    this.lastSummary = '';
+    this.bannerKind = '';
+    this.rowNodes = new Map();
+    this.messageAction = null;
+    $('message-action').addEventListener('click', () => {
+      if (this.messageAction) this.messageAction();
+    });
+  }
+
+  phase(p) {
+    this.body.dataset.phase = p;
+  }
+
+  topic(t) {
+    if (!t) return;
+    $('topic').textContent = t;
+    document.title = `${t} · cohost host`;
+  }
+
+  // connection shows the connection state in the header; text overrides the usual words.
+  connection(state, text) {
+    $('conn').dataset.conn = state;
+    $('conn-text').textContent = text || connectionText[state] || state;
+  }
+
+  idle(title, text) {
+    $('stage-idle-title').textContent = title;
+    $('stage-idle-text').textContent = text;
+  }
+
+  buttons({ leave, end }) {
+    $('leave').disabled = !leave;
+    $('end').disabled = !end;
+  }
+
+  onLeave(fn) {
+    $('leave').addEventListener('click', fn);
+  }
+
+  onEnd(fn) {
+    $('end').addEventListener('click', fn);
+  }
+
+  // banner shows a non-blocking line above the meeting; kind lets clearBanner remove only its own.
+  banner(kind, text) {
+    const el = $('banner');
+    this.bannerKind = kind;
+    if (el.textContent !== text) el.textContent = text;
+    el.dataset.kind = kind;
+    el.hidden = false;
+  }
+
+  clearBanner(kind) {
+    if (kind && this.bannerKind !== kind) return;
+    const el = $('banner');
+    el.hidden = true;
+    el.textContent = '';
+    this.bannerKind = '';
+  }
+
+  // message shows a card in the meeting area: errors as an alert, the rest as a status. action,
+  // if given, is run by the card's button, labelled msg.retry.
+  message(msg, action) {
+    const card = $('message');
+    card.setAttribute('role', msg.tone === 'error' ? 'alert' : 'status');
+    card.dataset.tone = msg.tone;
+    $('message-title').textContent = msg.title;
+    $('message-text').textContent = msg.text || '';
+    $('message-advice').textContent = msg.advice || '';
+    $('message-advice').hidden = !msg.advice;
+    const btn = $('message-action');
+    this.messageAction = action && msg.retry ? action : null;
+    btn.hidden = !this.messageAction;
+    btn.textContent = msg.retry || '';
+    card.hidden = false;
+  }
+
+  clearMessage() {
+    $('message').hidden = true;
+    this.messageAction = null;
+  }
+
+  // confirmEnd asks whether to end the meeting for everyone; it resolves true or false.
+  confirmEnd() {
+    const dlg = $('confirm-end');
+    return new Promise((resolve) => {
+      const done = (yes) => {
+        $('confirm-end-yes').removeEventListener('click', onYes);
+        $('confirm-end-cancel').removeEventListener('click', onNo);
+        dlg.removeEventListener('close', onClose);
+        if (dlg.open) dlg.close();
+        resolve(yes);
+      };
+      const onYes = () => done(true);
+      const onNo = () => done(false);
+      // Escape closes the dialog by itself. The close event is queued, so the one of an earlier
+      // close can arrive after the dialog was opened again: only a closed dialog answers no.
+      const onClose = () => {
+        if (!dlg.open) done(false);
+      };
+      $('confirm-end-yes').addEventListener('click', onYes);
+      $('confirm-end-cancel').addEventListener('click', onNo);
+      dlg.addEventListener('close', onClose);
+      dlg.showModal();
+    });
+  }
+
+  // panel renders a HostPanel. Rows are updated in place, keyed by participant, so that the live
+  // region announces what changed rather than the whole list.
+  panel(p) {
+    const key = JSON.stringify(p);
+    if (key === this.lastPanel) return;
+    this.lastPanel = key;
+    this.body.dataset.panel = 'shown';
+    if (p.topic) this.topic(p.topic);
+    const counts = p.counts || {};
+    for (const k of ['cohost', 'pending', 'skipped', 'failed']) {
+      const text = String(Number(counts[k]) || 0);
+      if ($(`count-${k}`).textContent !== text) $(`count-${k}`).textContent = text;
+    }
+    const rows = Array.isArray(p.rows) ? p.rows.filter((r) => r && typeof r === 'object') : [];
+    const total = Number(counts.total) || rows.length;
+    $('total').textContent = `${total} ${total === 1 ? 'person' : 'people'}`;
+    $('total').hidden = total === 0;
+    const notice = typeof p.notice === 'string' ? p.notice : '';
+    $('notice').textContent = notice;
+    $('notice').hidden = !notice;
+    this.rows(rows);
+    $('empty').hidden = rows.some((r) => r.state !== 'host');
+    const s = summary(counts);
+    if (s !== this.lastSummary) {
+      this.lastSummary = s;
+      $('summary').textContent = s;
+    }
+  }
+
+  rows(rows) {
+    const list = $('rows');
+    const seen = new Map();
+    const next = new Map();
+    const nodes = rows.map((r) => {
+      let k = r.user_id ? `u${r.user_id}` : `n${r.name || ''}`;
+      const n = (seen.get(k) || 0) + 1;
+      seen.set(k, n);
+      if (n > 1) k += `#${n}`;
+      const li = this.rowNodes.get(k) || newRow();
+      fillRow(li, r);
+      next.set(k, li);
+      return li;
+    });
+    for (const [k, li] of this.rowNodes) if (!next.has(k)) li.remove();
+    nodes.forEach((li, i) => {
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+    });
+    this.rowNodes = next;
+  }
+}
+
+function newRow() {
+  const li = document.createElement('li');
+  li.className = 'row';
+  const avatar = document.createElement('span');
+  avatar.className = 'avatar';
+  avatar.setAttribute('aria-hidden', 'true');
+  const body = document.createElement('div');
+  body.className = 'row-body';
+  const line = document.createElement('p');
+  line.className = 'row-line';
+  const name = document.createElement('span');
+  name.className = 'row-name';
+  const badge = document.createElement('span');
+  badge.className = 'badge';
+  line.append(name, badge);
+  const text = document.createElement('p');
+  text.className = 'row-text';
+  body.append(line, text);
+  li.append(avatar, body);
+  return li;
+}
+
+function setText(el, t) {
+  if (el.textContent !== t) el.textContent = t;
+}
+
+function fillRow(li, r) {
+  const state = typeof r.state === 'string' ? r.state : '';
+  const name = String(r.name || 'Unnamed participant');
+  if (li.dataset.state !== state) li.dataset.state = state;
+  setText(li.querySelector('.avatar'), initials(name));
+  setText(li.querySelector('.row-name'), name);
+  setText(li.querySelector('.badge'), rowBadge[state] || state);
+  const text = li.querySelector('.row-text');
+  setText(text, r.text ? String(r.text) : '');
+  text.hidden = !r.text;
+}
+
+// initials for the avatar: the first letters of the first and last words, or a sign for a name
+// without letters (a masked phone number).
+function initials(name) {
+  const words = name.split(/\s+/).filter((w) => /\p{L}/u.test(w));
+  if (words.length === 0) return '#';
+  const first = (w) => (w.match(/[\p{L}\p{N}]/u) || ['#'])[0].toUpperCase();
+  return words.length === 1 ? first(words[0]) : first(words[0]) + first(words[words.length - 1]);
+}
