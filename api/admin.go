@@ -43,7 +43,51 @@ const (
 	AdminErrUnavailable = "unavailable"
 	// AdminErrInternal (500): the ledger could not be read; cohostd's log has the cause.
 	AdminErrInternal = "internal"
+	// AdminErrInvalidBody (400): a request body is not what the route takes.
+	AdminErrInvalidBody = "invalid_body"
+	// AdminErrHostClientOff (404 on the host-link routes): the host-client granter is not in
+	// COHOST_GRANTERS.
+	AdminErrHostClientOff = "host_client_disabled"
+	// AdminErrPublicURLUnset (409): COHOST_PUBLIC_URL is not set; host links are URLs under it.
+	AdminErrPublicURLUnset = "public_url_unset"
+	// AdminErrMeetingUnknownToZoom (404): Zoom does not know the meeting in that account.
+	AdminErrMeetingUnknownToZoom = "meeting_unknown_to_zoom"
+	// AdminErrHostNotInAccount (422): the meeting's host is not a user of the account.
+	AdminErrHostNotInAccount = "host_not_in_account"
+	// AdminErrAccountIDRequired (400): oauth mode, a meeting cohostd has not heard of, several accounts.
+	AdminErrAccountIDRequired = "account_id_required"
+	// AdminErrInvalidTTL (400): ttl is not a duration above 0 and at most 24h.
+	AdminErrInvalidTTL = "invalid_ttl"
+	// AdminErrZoomFailed (502): Zoom refused (the app's scopes) or failed; Detail has Zoom's code.
+	AdminErrZoomFailed = HostErrZoom
 )
+
+// AdminHostLinkRequest is the optional body of POST /v1/meetings/{meetingId}/host-link.
+type AdminHostLinkRequest struct {
+	// AccountID is the meeting's Zoom account; needed only in oauth mode for a meeting cohostd
+	// has not heard of yet.
+	AccountID string `json:"account_id,omitempty"`
+	// TTL is how long the link works, a Go duration like "4h" (at most 24h); by default until
+	// a few hours after the meeting's scheduled end.
+	TTL string `json:"ttl,omitempty"`
+}
+
+// AdminHostLink is the body of a 201 answer to POST /v1/meetings/{meetingId}/host-link.
+type AdminHostLink struct {
+	// URL is the host link: the host starts the meeting from it instead of Zoom's start_url.
+	// Its secret is the part after "#": treat the URL as a host credential.
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	MeetingID string    `json:"meeting_id"`
+	AccountID string    `json:"account_id"`
+}
+
+// AdminHostLinkRevoked is the body of a 200 answer to DELETE /v1/meetings/{meetingId}/host-link.
+type AdminHostLinkRevoked struct {
+	MeetingID string `json:"meeting_id"`
+	// Revoked counts the links revoked (expired ones included).
+	Revoked int64 `json:"revoked"`
+}
 
 // AdminMeetingList is the body of GET /v1/meetings: the most recently updated meetings first.
 type AdminMeetingList struct {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"flag"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -146,13 +148,13 @@ func TestAdminOpenAPIRoutesAndStatuses(t *testing.T) {
 		{"/v1/meetings", []string{"200", "400", "401", "404", "500", "503"}, "MeetingList"},
 		{"/v1/meetings/{meetingId}", []string{"200", "400", "401", "404", "500", "503"}, "MeetingDetail"},
 	}
-	if len(doc.Paths) != len(tests) {
-		t.Errorf("paths = %d, want %d", len(doc.Paths), len(tests))
+	if len(doc.Paths) != len(tests)+1 {
+		t.Errorf("paths = %d, want %d", len(doc.Paths), len(tests)+1)
 	}
 	for _, tt := range tests {
 		for method := range doc.Paths[tt.path] {
 			if method != "get" && method != "parameters" {
-				t.Errorf("%s has %s; the admin API is read-only", tt.path, method)
+				t.Errorf("%s has %s; the ledger routes are read-only", tt.path, method)
 			}
 		}
 		o := adminOp(t, doc, tt.path, "get")
@@ -169,6 +171,27 @@ func TestAdminOpenAPIRoutesAndStatuses(t *testing.T) {
 		}
 		if ref := o.Responses["401"].Ref; ref != "#/components/responses/Unauthorized" {
 			t.Errorf("GET %s 401 = %q, want the Unauthorized response", tt.path, ref)
+		}
+	}
+	const hostLink = "/v1/meetings/{meetingId}/host-link"
+	for _, tt := range []struct {
+		method, ok, body string
+		statuses         []string
+	}{
+		{"post", "201", "HostLink", []string{"201", "400", "401", "404", "409", "422", "502", "503"}},
+		{"delete", "200", "HostLinkRevoked", []string{"200", "400", "401", "404", "503"}},
+	} {
+		o := adminOp(t, doc, hostLink, tt.method)
+		var got []string
+		for st := range o.Responses {
+			got = append(got, st)
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, tt.statuses) {
+			t.Errorf("%s %s statuses %v, want %v", tt.method, hostLink, got, tt.statuses)
+		}
+		if ref := o.Responses[tt.ok].Content["application/json"].Schema.Ref; ref != "#/components/schemas/"+tt.body {
+			t.Errorf("%s %s %s body %q, want %s", tt.method, hostLink, tt.ok, ref, tt.body)
 		}
 	}
 	list := adminOp(t, doc, "/v1/meetings", "get")
@@ -202,13 +225,16 @@ func TestAdminOpenAPIAuth(t *testing.T) {
 func TestAdminOpenAPIMatchesGoTypes(t *testing.T) {
 	doc, _ := loadAdminDoc(t)
 	schemaOf := map[reflect.Type]string{
-		reflect.TypeFor[AdminMeetingList]():   "MeetingList",
-		reflect.TypeFor[AdminMeeting]():       "Meeting",
-		reflect.TypeFor[AdminGrantCounts]():   "GrantCounts",
-		reflect.TypeFor[AdminMeetingDetail](): "MeetingDetail",
-		reflect.TypeFor[AdminGranterState]():  "GranterState",
-		reflect.TypeFor[AdminParticipant]():   "Participant",
-		reflect.TypeFor[ErrorResponse]():      "Error",
+		reflect.TypeFor[AdminMeetingList]():     "MeetingList",
+		reflect.TypeFor[AdminMeeting]():         "Meeting",
+		reflect.TypeFor[AdminGrantCounts]():     "GrantCounts",
+		reflect.TypeFor[AdminMeetingDetail]():   "MeetingDetail",
+		reflect.TypeFor[AdminGranterState]():    "GranterState",
+		reflect.TypeFor[AdminParticipant]():     "Participant",
+		reflect.TypeFor[ErrorResponse]():        "Error",
+		reflect.TypeFor[AdminHostLinkRequest](): "HostLinkRequest",
+		reflect.TypeFor[AdminHostLink]():        "HostLink",
+		reflect.TypeFor[AdminHostLinkRevoked](): "HostLinkRevoked",
 	}
 	if len(doc.Components.Schemas) != len(schemaOf) {
 		t.Errorf("schemas = %d, Go types = %d", len(doc.Components.Schemas), len(schemaOf))
@@ -309,7 +335,8 @@ func TestAdminOpenAPIErrorCodes(t *testing.T) {
 	codes := []string{
 		AdminErrDisabled, AdminErrUnauthorized, AdminErrInvalidLimit, AdminErrInvalidMeetingID,
 		AdminErrMeetingNotFound, AdminErrNotFound, AdminErrMethodNotAllowed, AdminErrUnavailable,
-		AdminErrInternal,
+		AdminErrInternal, AdminErrInvalidBody, AdminErrHostClientOff, AdminErrPublicURLUnset, AdminErrMeetingUnknownToZoom,
+		AdminErrHostNotInAccount, AdminErrAccountIDRequired, AdminErrInvalidTTL, AdminErrZoomFailed,
 	}
 	enum := slices.Clone(doc.Components.Schemas["Error"].Properties["error"].Enum)
 	sort.Strings(codes)
@@ -367,14 +394,35 @@ func TestAdminWireShapes(t *testing.T) {
 	}
 }
 
+var updateReasons = flag.Bool("update-reasons", false, "rewrite admin.openapi.yaml's reason enum from the registry")
+
 // The contract's reason codes are the registry's: grant.Reasons is the only
 // list, and this test keeps the OpenAPI document from drifting from it.
+// go test ./api -run TestAdminOpenAPIReasonsAreTheRegistry -update-reasons rewrites it.
 func TestAdminOpenAPIReasonsAreTheRegistry(t *testing.T) {
 	doc, _ := loadAdminDoc(t)
 	got := doc.Components.Schemas["Participant"].Properties["reason"].Enum
 	var want []string
 	for _, r := range grant.Reasons() {
 		want = append(want, string(r.Code))
+	}
+	if *updateReasons {
+		raw, err := os.ReadFile(AdminOpenAPIFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old, now strings.Builder
+		for _, c := range got {
+			old.WriteString("            - " + c + "\n")
+		}
+		for _, c := range want {
+			now.WriteString("            - " + c + "\n")
+		}
+		text := strings.Replace(string(raw), "          enum:\n"+old.String(), "          enum:\n"+now.String(), 1)
+		if err := os.WriteFile(AdminOpenAPIFile, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Participant.reason enum = %v\nregistry               = %v", got, want)

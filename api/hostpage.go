@@ -132,6 +132,9 @@ const (
 const (
 	HostStopEnded      = "ended"      // Zoom reported the meeting ended
 	HostStopSuperseded = "superseded" // the host link was opened in another tab or browser
+	// HostStopClosed: the page reported that it is out of the meeting (Closed, Fail, left,
+	// ended); its report is recorded and it has nothing more to do.
+	HostStopClosed = "closed"
 )
 
 // HostAction is what cohostd asks the page to do next.
@@ -169,7 +172,8 @@ type HostPanel struct {
 	Notice string `json:"notice,omitempty"`
 }
 
-// HostPanelCount counts the rows by state.
+// HostPanelCount counts the rows by state: Pending includes the one being promoted; Total
+// counts every row but the host.
 type HostPanelCount struct {
 	CoHost  int `json:"cohost"`
 	Pending int `json:"pending"`

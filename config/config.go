@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cohost-dev/cohost/meetingsdk"
 )
 
 // Granter names accepted in COHOST_GRANTERS.
@@ -77,6 +79,19 @@ type Config struct {
 	// participants with names and emails, granter states) and River's jobs
 	// that gave up are kept after their last change.
 	Retention time.Duration
+
+	// MeetingSDKURLs are the script URLs of the Web Meeting SDK the host
+	// page loads, in order (COHOST_MEETING_SDK_URL).
+	MeetingSDKURLs []string
+	// MeetingSDKAssetPath is where the SDK loads its WebAssembly and worker
+	// files from ("": the SDK's default, Zoom's CDN for its version).
+	MeetingSDKAssetPath string
+	// HostClientInterval is the least time between two makeCoHost calls of
+	// one meeting's host page.
+	HostClientInterval time.Duration
+	// HostPageWait is how long a grant waits for a host page to connect
+	// before the next granter serves the joiner.
+	HostPageWait time.Duration
 }
 
 // Retention bounds (COHOST_RETENTION).
@@ -89,6 +104,16 @@ const (
 // key shorter than the hash (32 bytes) can be brute-forced offline from any
 // one token.
 const MinAdminSecretBytes = 32
+
+// DefaultGranters is COHOST_GRANTERS when it is unset and the host client
+// can run (COHOST_PUBLIC_URL and the Meeting SDK credentials are set): the
+// real co-host role from the host page, and co-host abilities for joiners of
+// meetings not run from it. Without them the default is permissions alone.
+const DefaultGranters = GranterHostClient + "," + GranterPermissions
+
+// DefaultMeetingSDKURL is COHOST_MEETING_SDK_URL's default: Zoom's CDN for
+// the pinned @zoom/meetingsdk (meetingsdk.Scripts), Component View.
+var DefaultMeetingSDKURL = meetingsdk.DefaultScriptURLList()
 
 // Error is a configuration problem with the variable it concerns.
 type Error struct {
@@ -146,6 +171,10 @@ func Load(env Env) (*Config, error) {
 	c.JobRescueAfter = r.duration("COHOST_JOB_RESCUE_AFTER", 35*time.Second)
 	c.GrantGiveUpAfter = r.duration("COHOST_GRANT_GIVE_UP_AFTER", 2*time.Minute)
 	c.Retention = r.duration("COHOST_RETENTION", DefaultRetention)
+	c.HostClientInterval = r.duration("COHOST_HOST_CLIENT_INTERVAL", time.Second)
+	c.HostPageWait = r.duration("COHOST_HOST_PAGE_WAIT", 30*time.Second)
+	sdkURLs := r.str("COHOST_MEETING_SDK_URL", DefaultMeetingSDKURL)
+	c.MeetingSDKAssetPath = strings.TrimRight(r.str("COHOST_MEETING_SDK_ASSET_PATH", ""), "/")
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -214,27 +243,68 @@ func Load(env Env) (*Config, error) {
 		c.EncryptionKey = Secret(key)
 	}
 
+	// A General app's Client ID and Secret are its Meeting SDK credentials
+	// (Zoom retired separate SDK keys for new apps), so oauth mode needs no
+	// more; a Server-to-Server OAuth app has none and needs ZOOM_SDK_*.
+	if c.AuthMode == AuthOAuth && c.SDKKey == "" && c.SDKSecret == "" {
+		c.SDKKey, c.SDKSecret = c.ClientID, c.ClientSecret
+	}
 	if granters == "" {
 		granters = GranterPermissions
-		if c.AgentURL != "" {
-			granters = GranterAgent
+		if c.PublicURL != "" && c.SDKKey != "" && c.SDKSecret != "" {
+			granters = DefaultGranters
 		}
 	}
+	const granterList = "host-client, agent, permissions, alternative-hosts"
 	for _, g := range strings.Split(granters, ",") {
 		g = strings.TrimSpace(g)
 		switch g {
-		case GranterAgent, GranterPermissions, GranterAlternativeHosts:
+		case GranterHostClient, GranterAgent, GranterPermissions, GranterAlternativeHosts:
 		case "":
 			continue
 		default:
-			return nil, problem("COHOST_GRANTERS", "unknown granter %q: use a comma list of agent, permissions, alternative-hosts", g)
+			return nil, problem("COHOST_GRANTERS", "unknown granter %q: use a comma list of %s", g, granterList)
 		}
 		if !slices.Contains(c.Granters, g) {
 			c.Granters = append(c.Granters, g)
 		}
 	}
 	if len(c.Granters) == 0 {
-		return nil, problem("COHOST_GRANTERS", "names no granter: use a comma list of agent, permissions, alternative-hosts")
+		return nil, problem("COHOST_GRANTERS", "names no granter: use a comma list of %s", granterList)
+	}
+	if slices.Contains(c.Granters, GranterHostClient) {
+		for _, v := range []struct {
+			name, why string
+			set       bool
+		}{
+			{"COHOST_PUBLIC_URL", "host links are URLs under it", c.PublicURL != ""},
+			{"ZOOM_SDK_KEY", "the host page starts the meeting with a Meeting SDK signature", c.SDKKey != ""},
+			{"ZOOM_SDK_SECRET", "the host page starts the meeting with a Meeting SDK signature", c.SDKSecret != ""},
+		} {
+			if !v.set {
+				return nil, problem(v.name, "required by the host-client granter (COHOST_GRANTERS=%s): %s", strings.Join(c.Granters, ","), v.why)
+			}
+		}
+	}
+	for _, u := range strings.Split(sdkURLs, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if err := checkScriptURL(u); err != nil {
+			return nil, err
+		}
+		c.MeetingSDKURLs = append(c.MeetingSDKURLs, u)
+	}
+	if c.MeetingSDKAssetPath != "" {
+		if err := checkScriptURL(c.MeetingSDKAssetPath); err != nil {
+			return nil, problem("COHOST_MEETING_SDK_ASSET_PATH", "%q must be an absolute https URL (http only on localhost): the SDK's lib/av folder", c.MeetingSDKAssetPath)
+		}
+	}
+	if len(c.MeetingSDKURLs) == 0 {
+		return nil, problem("COHOST_MEETING_SDK_URL", "names no script: give the Web Meeting SDK's script URLs, comma-separated, in load order")
+	}
+	if c.HostClientInterval > time.Minute {
+		return nil, problem("COHOST_HOST_CLIENT_INTERVAL", "%s is longer than a minute: a storm of joiners would wait hours", c.HostClientInterval)
 	}
 	if slices.Contains(c.Granters, GranterAgent) {
 		for _, v := range []struct {
@@ -306,6 +376,22 @@ func checkDatabaseURL(u string) error {
 		}
 	default:
 		return problem(name, "must start with sqlite:// (embedded, one replica) or postgres:// (several replicas)")
+	}
+	return nil
+}
+
+// checkScriptURL accepts the host page's SDK scripts: https, or http on a
+// loopback host (the simulator, development).
+func checkScriptURL(u string) error {
+	const name = "COHOST_MEETING_SDK_URL"
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.User != nil {
+		return problem(name, "%q is not an absolute script URL", u)
+	}
+	host := p.Hostname()
+	loopback := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
+	if p.Scheme != "https" && !(p.Scheme == "http" && loopback) {
+		return problem(name, "%q must use https (http only on localhost): the host page runs with the host's ZAK", u)
 	}
 	return nil
 }

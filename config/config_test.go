@@ -46,13 +46,33 @@ func TestLoadDefaults(t *testing.T) {
 		c.Retention != 30*24*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	// An agent is never the default: Zoom's Meeting SDK is for people, and
+	// the agent is an operator's own client.
 	c, err = config.Load(config.FromMap(with("COHOST_AGENT_URL", "http://agent:8081", "COHOST_AGENT_SECRET", "a",
 		"ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Granters) != 1 || c.Granters[0] != "agent" {
-		t.Fatalf("granters with an agent = %v, want [agent]", c.Granters)
+	if strings.Join(c.Granters, ",") != "permissions" {
+		t.Fatalf("granters with an agent = %v, want [permissions]", c.Granters)
+	}
+	// With a public URL and SDK credentials, the host client leads.
+	c, err = config.Load(config.FromMap(with("COHOST_PUBLIC_URL", "https://cohost.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Granters, ",") != config.DefaultGranters || strings.Join(c.MeetingSDKURLs, ",") != config.DefaultMeetingSDKURL ||
+		c.HostClientInterval != time.Second || c.HostPageWait != 30*time.Second {
+		t.Fatalf("host-client defaults: granters %v, sdk %v, interval %s, wait %s", c.Granters, c.MeetingSDKURLs, c.HostClientInterval, c.HostPageWait)
+	}
+	// In oauth mode the General app's credentials are its SDK credentials.
+	c, err = config.Load(config.FromMap(with("ZOOM_AUTH_MODE", "oauth", "COHOST_PUBLIC_URL", "https://cohost.example.com",
+		"COHOST_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Granters, ",") != config.DefaultGranters || c.SDKKey != "cid" || string(c.SDKSecret) != "csecret" {
+		t.Fatalf("oauth defaults: granters %v, sdk key %q", c.Granters, c.SDKKey)
 	}
 }
 
@@ -88,6 +108,14 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown granter", with("COHOST_GRANTERS", "permissions,magic"), "COHOST_GRANTERS"},
 		{"agent granter without agent", with("COHOST_GRANTERS", "agent"), "COHOST_AGENT_URL"},
 		{"agent without sdk secret", with("COHOST_GRANTERS", "agent", "COHOST_AGENT_URL", "http://a", "COHOST_AGENT_SECRET", "s", "ZOOM_SDK_KEY", "k"), "ZOOM_SDK_SECRET"},
+		{"host-client without a public url", with("COHOST_GRANTERS", "host-client", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s"), "COHOST_PUBLIC_URL"},
+		{"host-client without sdk key", with("COHOST_GRANTERS", "host-client,permissions", "COHOST_PUBLIC_URL", "https://c.example.com"), "ZOOM_SDK_KEY"},
+		{"sdk url over http", with("COHOST_MEETING_SDK_URL", "http://cdn.example.com/sdk.js"), "COHOST_MEETING_SDK_URL"},
+		{"sdk url relative", with("COHOST_MEETING_SDK_URL", "/sdk.js"), "COHOST_MEETING_SDK_URL"},
+		{"sdk url blank list", with("COHOST_MEETING_SDK_URL", " , "), "COHOST_MEETING_SDK_URL"},
+		{"sdk asset path over http", with("COHOST_MEETING_SDK_ASSET_PATH", "http://cdn.example.com/lib/av"), "COHOST_MEETING_SDK_ASSET_PATH"},
+		{"host client interval too long", with("COHOST_HOST_CLIENT_INTERVAL", "2m"), "COHOST_HOST_CLIENT_INTERVAL"},
+		{"bad host page wait", with("COHOST_HOST_PAGE_WAIT", "a while"), "COHOST_HOST_PAGE_WAIT"},
 		{"bad log level", with("COHOST_LOG_LEVEL", "loud"), "COHOST_LOG_LEVEL"},
 		{"bad duration", with("COHOST_SHUTDOWN_TIMEOUT", "soon"), "COHOST_SHUTDOWN_TIMEOUT"},
 		{"rescue shorter than timeout", with("COHOST_JOB_TIMEOUT", "30s", "COHOST_JOB_RESCUE_AFTER", "10s"), "COHOST_JOB_RESCUE_AFTER"},

@@ -97,13 +97,9 @@ func (RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 var _ river.ClientRetryPolicy = RetryPolicy{}
 
 func (e *Engine) countGrant(granter string, state grant.State, reason grant.Reason) {
-	if e.metrics != nil {
-		e.metrics.Grants.WithLabelValues(granter, string(state), reason.Label()).Inc()
-	}
+	e.metrics.CountGrant(granter, string(state), reason.Label())
 }
 
 func (e *Engine) observe(granter, stage string, d time.Duration) {
-	if e.metrics != nil && d >= 0 {
-		e.metrics.TimeToCoHost.WithLabelValues(granter, stage).Observe(d.Seconds())
-	}
+	e.metrics.ObserveTimeToCoHost(granter, stage, d)
 }

@@ -32,6 +32,11 @@ const (
 	ReasonZoomUnavailable       Reason = "zoom_unavailable"
 	ReasonRateLimited           Reason = "rate_limited"
 	ReasonNoGranter             Reason = "no_granter_can_grant"
+	ReasonNoHostPage            Reason = "no_host_page"
+	ReasonNotInRoster           Reason = "not_in_roster"
+	ReasonOnHold                Reason = "on_hold"
+	ReasonSDKTimeout            Reason = "sdk_timeout"
+	ReasonSDKError              Reason = "sdk_error"
 	ReasonTimeout               Reason = "timed_out"
 	ReasonStoreUnavailable      Reason = "database_unavailable"
 	ReasonStoredDataInvalid     Reason = "stored_data_invalid"
@@ -72,6 +77,11 @@ var reasons = []ReasonInfo{
 	{ReasonZoomUnavailable, "Zoom kept failing or could not be reached until cohost gave up"},
 	{ReasonRateLimited, "Zoom's or the agent's rate limit held until cohost gave up"},
 	{ReasonNoGranter, "no granter in COHOST_GRANTERS could grant them"},
+	{ReasonNoHostPage, "no host page was connected: the host did not run the meeting from cohost's host link in time"},
+	{ReasonNotInRoster, "the host page did not see them in the meeting's participant list in time"},
+	{ReasonOnHold, "they stayed in the waiting room; a participant there cannot be made co-host until admitted"},
+	{ReasonSDKTimeout, "Zoom's Meeting SDK did not confirm the co-host role in time"},
+	{ReasonSDKError, "Zoom's Meeting SDK refused the change (the detail has Zoom's code)"},
 	{ReasonTimeout, "the work timed out until cohost gave up"},
 	{ReasonStoreUnavailable, "cohost's database could not be reached until cohost gave up"},
 	{ReasonStoredDataInvalid, "what cohost stored for this meeting cannot be read back; its log has the cause"},

@@ -1,6 +1,7 @@
 package grant_test
 
 import (
+	"flag"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -81,9 +82,13 @@ func TestReasonLabelIsBounded(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite docs/admin-api.md's reasons table from the registry")
+
 // docs/admin-api.md's table of reasons is the registry's, code and sentence.
+// go test ./grant -run TestAdminDocListsTheReasons -update rewrites it.
 func TestAdminDocListsTheReasons(t *testing.T) {
-	b, err := os.ReadFile("../docs/admin-api.md")
+	const path = "../docs/admin-api.md"
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +107,14 @@ func TestAdminDocListsTheReasons(t *testing.T) {
 	var want []string
 	for _, r := range grant.Reasons() {
 		want = append(want, "| `"+string(r.Code)+"` | "+r.Text+" |")
+	}
+	if *update {
+		rowsStart := strings.Index(doc[start:], "|---|---|") + start + len("|---|---|\n")
+		doc = doc[:rowsStart] + strings.Join(want, "\n") + "\n" + doc[end:]
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("docs/admin-api.md reasons:\n%s\nwant (from grant/reasons.go):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

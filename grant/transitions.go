@@ -54,7 +54,9 @@ func ApplyLeave(p Participant, at time.Time) Participant {
 
 // ApplyOutcome records what a granter did. It never downgrades a confirmed
 // grant (Zoom's role-change webhook can arrive before the granter's answer is
-// recorded).
+// recorded). A granter may answer StateConfirmed itself when what it did is
+// Zoom's own confirmation (the Meeting SDK's makeCoHost resolves only once
+// the roster shows the co-host).
 func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Participant {
 	if p.State == StateConfirmed {
 		if p.Granter == "" {
@@ -63,8 +65,11 @@ func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Partic
 		return p
 	}
 	p.State, p.Granter, p.Reason, p.Detail = o.State, granter, o.Reason, o.Detail
-	if o.State == StateGranted && p.GrantedAt.IsZero() {
+	if (o.State == StateGranted || o.State == StateConfirmed) && p.GrantedAt.IsZero() {
 		p.GrantedAt = at
+	}
+	if o.State == StateConfirmed {
+		p.ConfirmedAt = at
 	}
 	return p
 }

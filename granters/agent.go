@@ -81,6 +81,11 @@ func (a *Agent) Grant(ctx context.Context, m grant.Meeting, p grant.Participant)
 	}
 	_, _, err = a.Client.MakeCoHost(ctx, number, p.Key, body)
 	if ae, ok := errors.AsType[*agentclient.AgentError](err); ok && ae.Code == api.AgentErrNoSession {
+		if m.Status == grant.MeetingEnded || m.Status == grant.MeetingDeleted {
+			// An agent that joins as host would start the meeting again.
+			return grant.Outcome{}, &grant.Error{Code: grant.EREJECTED, Reason: grant.ReasonMeetingEnded,
+				Message: "the meeting has ended; the agent does not start it again"}
+		}
 		joined, openErr := a.openSession(ctx, m, p)
 		if openErr != nil {
 			return grant.Outcome{}, openErr

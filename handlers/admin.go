@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/store"
 )
 
@@ -42,18 +46,33 @@ const shortSecretDetail = "COHOST_ADMIN_SECRET is shorter than 32 bytes, so the 
 // Admin serves the admin API: the grant ledger, read-only, behind a bearer
 // JWT (HS256, COHOST_ADMIN_SECRET).
 //
-//	GET /v1/meetings?limit=N        recent meetings with grant counts
-//	GET /v1/meetings/{meetingId}    a meeting, its granters and every participant's grant
+//	GET    /v1/meetings?limit=N                  recent meetings with grant counts
+//	GET    /v1/meetings/{meetingId}              a meeting, its granters and every participant's grant
+//	POST   /v1/meetings/{meetingId}/host-link    a host link for the meeting (host-client granter)
+//	DELETE /v1/meetings/{meetingId}/host-link    revoke every host link of the meeting
 //
 // With no secret the API is off and every /v1 route answers 404
 // admin_api_disabled.
 type Admin struct {
 	store  AdminStore
+	links  HostLinks
 	secret []byte
 	// offDetail says why the API is off.
 	offDetail string
 	logger    *slog.Logger
 	parser    *jwt.Parser
+}
+
+// HostLinks mints and revokes host links (hostclient.Service).
+type HostLinks interface {
+	MintLink(ctx context.Context, r hostclient.MintRequest) (hostclient.Link, error)
+	RevokeLinks(ctx context.Context, meetingID string) (int64, error)
+}
+
+// WithHostLinks turns on POST and DELETE /v1/meetings/{meetingId}/host-link.
+func (a *Admin) WithHostLinks(l HostLinks) *Admin {
+	a.links = l
+	return a
 }
 
 // NewAdmin returns the admin API over st. An empty secret turns the API off;
@@ -99,14 +118,20 @@ func (a *Admin) Mount(r chi.Router) {
 		r.Use(a.authenticate)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, api.AdminErrNotFound,
-				"no such admin route; the admin API serves GET /v1/meetings and GET /v1/meetings/{meetingId}")
+				"no such admin route; the admin API serves GET /v1/meetings, GET /v1/meetings/{meetingId} and POST|DELETE /v1/meetings/{meetingId}/host-link")
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", "GET")
-			writeError(w, http.StatusMethodNotAllowed, api.AdminErrMethodNotAllowed, "the admin API is read-only; use GET")
+			allow := "GET"
+			if strings.HasSuffix(r.URL.Path, "/host-link") {
+				allow = "POST, DELETE"
+			}
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, api.AdminErrMethodNotAllowed, "this route answers "+allow)
 		})
 		r.Get("/meetings", a.listMeetings)
 		r.Get("/meetings/{meetingId}", a.getMeeting)
+		r.Post("/meetings/{meetingId}/host-link", a.mintHostLink)
+		r.Delete("/meetings/{meetingId}/host-link", a.revokeHostLinks)
 	})
 }
 
@@ -447,4 +472,81 @@ func grantSummary(p grant.Participant) string {
 		return fmt.Sprintf("not co-host (failed%s after %d attempts): %s", via, p.Attempts, why)
 	}
 	return string(p.State)
+}
+
+// maxHostLinkBody bounds the optional body of POST .../host-link.
+const maxHostLinkBody = 4 << 10
+
+func (a *Admin) mintHostLink(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "meetingId")
+	if !a.hostLinksOn(w, id) {
+		return
+	}
+	var req api.AdminHostLinkRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxHostLinkBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, api.AdminErrInvalidBody, "the body is larger than 4 KiB")
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, api.AdminErrInvalidBody, `the body must be {"account_id": "...", "ttl": "2h"} (both optional)`)
+			return
+		}
+	}
+	mint := hostclient.MintRequest{MeetingID: id, AccountID: req.AccountID}
+	if req.TTL != "" {
+		if mint.TTL, err = time.ParseDuration(req.TTL); err != nil || mint.TTL <= 0 {
+			writeError(w, http.StatusBadRequest, hostclient.ErrCodeInvalidTTL, "ttl must be a duration like 90m or 4h, at most 24h")
+			return
+		}
+	}
+	l, err := a.links.MintLink(r.Context(), mint)
+	if err != nil {
+		a.hostLinkError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.AdminHostLink{URL: l.URL, ExpiresAt: l.ExpiresAt.UTC(), MeetingID: l.MeetingID, AccountID: l.AccountID})
+}
+
+func (a *Admin) revokeHostLinks(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "meetingId")
+	if !a.hostLinksOn(w, id) {
+		return
+	}
+	n, err := a.links.RevokeLinks(r.Context(), id)
+	if err != nil {
+		a.hostLinkError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.AdminHostLinkRevoked{MeetingID: id, Revoked: n})
+}
+
+func (a *Admin) hostLinksOn(w http.ResponseWriter, id string) bool {
+	if !isMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
+			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+		return false
+	}
+	if a.links == nil {
+		writeError(w, http.StatusNotFound, api.AdminErrHostClientOff,
+			"the host-client granter is off: add host-client to COHOST_GRANTERS (it needs COHOST_PUBLIC_URL, ZOOM_SDK_KEY and ZOOM_SDK_SECRET)")
+		return false
+	}
+	return true
+}
+
+func (a *Admin) hostLinkError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *hostclient.Error
+	if errors.As(err, &he) {
+		if he.Status >= 500 {
+			a.logger.WarnContext(r.Context(), "admin API: host link failed", "path", r.URL.Path, "code", he.Code, "error", err.Error())
+		}
+		writeError(w, he.Status, he.Code, he.Detail)
+		return
+	}
+	a.logger.ErrorContext(r.Context(), "admin API: host link failed", "path", r.URL.Path, "error", err.Error())
+	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the host link could not be made; cohostd's log has the cause")
 }

@@ -40,6 +40,32 @@ type Metrics struct {
 	TimeToCoHost *prometheus.HistogramVec
 	// Events counts processed webhook events by event and result.
 	Events *prometheus.CounterVec
+	// HostClientCalls counts the host page's makeCoHost calls by result
+	// (ok, not_in_roster, on_hold, timeout, error, lost).
+	HostClientCalls *prometheus.CounterVec
+}
+
+// CountGrant counts one grant outcome; reason is a bounded label
+// (grant.Reason.Label). A nil *Metrics counts nothing.
+func (m *Metrics) CountGrant(granter, outcome, reason string) {
+	if m != nil {
+		m.Grants.WithLabelValues(granter, outcome, reason).Inc()
+	}
+}
+
+// ObserveTimeToCoHost records the time from the join webhook to the grant
+// (stage granted) or to the confirmed role (stage confirmed).
+func (m *Metrics) ObserveTimeToCoHost(granter, stage string, d time.Duration) {
+	if m != nil && d >= 0 {
+		m.TimeToCoHost.WithLabelValues(granter, stage).Observe(d.Seconds())
+	}
+}
+
+// CountHostClientCall counts one makeCoHost call of a host page.
+func (m *Metrics) CountHostClientCall(result string) {
+	if m != nil {
+		m.HostClientCalls.WithLabelValues(result).Inc()
+	}
 }
 
 // BuildInfo is reported as cohost_build_info.
@@ -75,7 +101,11 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		Name: "cohost_events_processed_total",
 		Help: "Stored webhook events processed by the engine, by event and result.",
 	}, []string{"event", "result"})
-	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events)
+	m.HostClientCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_host_client_calls_total",
+		Help: "makeCoHost calls of host pages by result (ok, not_in_roster, on_hold, timeout, error, lost).",
+	}, []string{"result"})
+	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.HostClientCalls)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cohost_build_info",
 		Help: "Build information of the running cohostd.",

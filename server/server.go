@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,9 +28,11 @@ import (
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/granters"
 	"github.com/cohost-dev/cohost/handlers"
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/policy"
 	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/web"
 	"github.com/cohost-dev/cohost/webhook"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
@@ -42,10 +47,18 @@ type Server struct {
 	Logger *slog.Logger
 	Build  metrics.BuildInfo
 
-	Store    *store.Store
-	Zoom     *zoomclient.Client
+	Store *store.Store
+	Zoom  *zoomclient.Client
+	// Hosts is the host client (host links, the host page's protocol); nil
+	// unless host-client is among the granters.
+	Hosts    *hostclient.Service
 	Registry *prometheus.Registry
 	intake   *engine.Intake
+
+	// HTTPListener, when set before Open, is the listener cohostd serves on
+	// instead of listening on COHOST_ADDR (tests that must know the address,
+	// and so COHOST_PUBLIC_URL, before cohostd starts).
+	HTTPListener net.Listener
 
 	httpLn, metricsLn   net.Listener
 	httpSrv, metricsSrv *http.Server
@@ -102,6 +115,14 @@ func (s *Server) Open(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	var hosts *hostclient.Service
+	if slices.Contains(cfg.Granters, config.GranterHostClient) {
+		hosts = &hostclient.Service{
+			Store: st, Zoom: zc, Policy: pol, PublicURL: cfg.PublicURL, SDKKey: cfg.SDKKey, SDKSecret: string(cfg.SDKSecret),
+			Interval: cfg.HostClientInterval, Metrics: m, Logger: s.Logger.With("component", "host-client"),
+		}
+	}
+	s.Hosts = hosts
 	oauth := handlers.NewOAuthInstall(zc, s.Logger)
 	eng, err := engine.New(engine.Config{
 		Store:       st,
@@ -138,10 +159,18 @@ func (s *Server) Open(ctx context.Context) error {
 				oauth.Mount(r)
 			}
 			// Mounted even without a secret: /v1 then answers that the admin API is off.
-			handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger).Mount(r)
+			admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+			if hosts != nil {
+				admin.WithHostLinks(hosts)
+				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
+					Client: hosts, Logger: s.Logger}).Mount(r)
+			}
+			admin.Mount(r)
 		},
 	})
-	if s.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+	if s.HTTPListener != nil {
+		s.httpLn = s.HTTPListener
+	} else if s.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
 		s.abort()
 		return fmt.Errorf("COHOST_ADDR: listen on %s: %w", cfg.Addr, err)
 	}
@@ -376,6 +405,8 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 				Zoom:        zc,
 				Logger:      s.Logger.With("component", "agent"),
 			})
+		case config.GranterHostClient:
+			out = append(out, &granters.HostClient{Store: s.Store, Zoom: zc, Wait: cfg.HostPageWait})
 		case config.GranterPermissions:
 			out = append(out, granters.NewPermissions(zc, s.Store, s.Logger.With("component", "permissions")))
 		case config.GranterAlternativeHosts:
@@ -383,4 +414,24 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 		}
 	}
 	return out, nil
+}
+
+// hostPageFiles serves package web's host page with the configured SDK.
+type hostPageFiles struct {
+	scripts []string
+	assets  string // COHOST_MEETING_SDK_ASSET_PATH
+}
+
+func (f hostPageFiles) Render(w io.Writer, meetingID string) error {
+	return web.RenderHostPage(w, web.HostPageData{MeetingID: meetingID, SDKScripts: f.scripts, AssetBase: "/host/assets",
+		SDKAssetPath: f.assets})
+}
+func (f hostPageFiles) Assets() fs.FS { return web.HostAssets() }
+
+// CSP allows the asset path's origin like the scripts'.
+func (f hostPageFiles) CSP() string {
+	if f.assets == "" {
+		return web.HostCSP(f.scripts)
+	}
+	return web.HostCSP(append(append([]string(nil), f.scripts...), f.assets+"/"))
 }

@@ -47,11 +47,14 @@ func (r Retention) withDefaults() Retention {
 // PruneResult counts the rows Prune deleted.
 type PruneResult struct {
 	Deliveries, Events, Meetings, Participants, GranterStates, QueuedAlternativeHosts int64
+	// HostClient counts host links past their expiry and host pages and
+	// promotions of meetings no longer live.
+	HostClient int64
 }
 
 // Total is the number of rows deleted.
 func (p PruneResult) Total() int64 {
-	return p.Deliveries + p.Events + p.Meetings + p.Participants + p.GranterStates + p.QueuedAlternativeHosts
+	return p.Deliveries + p.Events + p.Meetings + p.Participants + p.GranterStates + p.QueuedAlternativeHosts + p.HostClient
 }
 
 // pruneBatch bounds the rows one DELETE removes, so a large first prune (an
@@ -96,6 +99,18 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 			LIMIT ` + fmt.Sprint(pruneBatch) + `)`, ledger},
 		{&res.QueuedAlternativeHosts, "alternative-host queue", `DELETE FROM alternative_host_queue WHERE (account_id, meeting_id, email) IN
 			(SELECT account_id, meeting_id, email FROM alternative_host_queue WHERE queued_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, ledger},
+		// A host link is useless after its expiry: kept a day longer, so that
+		// a page that presents it is told it expired rather than unknown.
+		{&res.HostClient, "host links", `DELETE FROM host_links WHERE token_hash IN
+			(SELECT token_hash FROM host_links WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, hooks},
+		{&res.HostClient, "host pages", `DELETE FROM host_pages WHERE (account_id, meeting_id) IN
+			(SELECT account_id, meeting_id FROM host_pages h WHERE seen_at < $1 AND NOT EXISTS
+				(SELECT 1 FROM meetings m WHERE m.account_id = h.account_id AND m.meeting_id = h.meeting_id AND m.status = 'started')
+			LIMIT ` + fmt.Sprint(pruneBatch) + `)`, ledger},
+		{&res.HostClient, "host promotions", `DELETE FROM host_promotions WHERE (meeting_uuid, match_key) IN
+			(SELECT meeting_uuid, match_key FROM host_promotions p WHERE updated_at < $1 AND NOT EXISTS
+				(SELECT 1 FROM meetings m WHERE m.uuid = p.meeting_uuid AND m.status = 'started')
+			LIMIT ` + fmt.Sprint(pruneBatch) + `)`, ledger},
 	}
 	for _, st := range steps {
 		for {

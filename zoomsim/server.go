@@ -92,6 +92,7 @@ func (s *Server) Env(accountID string) []string {
 		"ZOOM_SDK_SECRET=" + cfg.SDKSecret,
 		"COHOST_AGENT_URL=" + s.AgentURL(),
 		"COHOST_AGENT_SECRET=" + cfg.AgentSecret,
+		"COHOST_MEETING_SDK_URL=" + s.SDKScriptURL(),
 	}
 }
 

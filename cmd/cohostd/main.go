@@ -22,6 +22,7 @@ import (
 
 	"github.com/cohost-dev/cohost/config"
 	"github.com/cohost-dev/cohost/handlers"
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/server"
 	"github.com/cohost-dev/cohost/zoomapp"
@@ -49,17 +50,22 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 		return adminToken(args[1:], env, stdout, stderr)
 	case "zoom-manifest":
 		return zoomManifest(args[1:], stdout, stderr)
+	case "host-link":
+		return hostLink(args[1:], env, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cohostd %s (commit %s)\n", version, commit)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|zoom-manifest -public-url URL [-granters LIST] [-mode oauth]|version]\n\n"+
+		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|host-link [-ttl D] [-account ID] MEETING_ID|\n"+
+			"               zoom-manifest -public-url URL [-granters LIST] [-mode oauth]|version]\n\n"+
 			"Configuration comes from the environment; see README.md.\n"+
+			"host-link prints a host link for one meeting: the host starts the meeting from it instead of Zoom's\n"+
+			"start_url, and cohost makes every joiner co-host; see docs/host-client.md.\n"+
 			"zoom-manifest prints the manifest of cohost's Zoom General app (oauth mode): its scopes, events,\n"+
 			"OAuth redirect and webhook URL; see docs/zoom-setup.md.")
 		return 0
 	}
-	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token, zoom-manifest or version)\n", cmd)
+	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token, host-link, zoom-manifest or version)\n", cmd)
 	return 2
 }
 
@@ -171,5 +177,57 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	if _, err := stdout.Write(out); err != nil {
 		return fail("%v", err)
 	}
+	return 0
+}
+
+// hostLink prints a host link for one meeting, with the service's own
+// configuration (on Kubernetes: kubectl exec deploy/cohost -- cohostd
+// host-link 81234567890).
+func hostLink(args []string, env config.Env, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("host-link", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ttl := fs.Duration("ttl", 0, "how long the link works (at most 24h); default until a few hours after the meeting's scheduled end")
+	account := fs.String("account", "", "the meeting's Zoom account id (oauth mode, for a meeting cohost has not heard of)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cohostd host-link [-ttl D] [-account ID] MEETING_ID")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "cohostd: configuration: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("service", "cohostd")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hosts, closeFn, err := server.OpenHostLinks(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "cohostd: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 1
+	}
+	defer closeFn()
+	l, err := hosts.MintLink(ctx, hostclient.MintRequest{MeetingID: fs.Arg(0), AccountID: *account, TTL: *ttl})
+	if err != nil {
+		var he *hostclient.Error
+		if errors.As(err, &he) {
+			fmt.Fprintf(stderr, "cohostd: %s\n", he.Detail)
+			if he.Status >= 500 {
+				return 1
+			}
+			return 2
+		}
+		fmt.Fprintf(stderr, "cohostd: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, l.URL)
+	fmt.Fprintf(stderr, "host link for meeting %s, good until %s; start the meeting from it instead of Zoom's start_url\n",
+		l.MeetingID, l.ExpiresAt.UTC().Format(time.RFC3339))
 	return 0
 }
