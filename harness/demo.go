@@ -19,8 +19,11 @@ import (
 
 // DemoOptions shape the demo meeting.
 type DemoOptions struct {
-	// Granters is COHOST_GRANTERS ("agent" or "permissions", or a list).
+	// Granters is COHOST_GRANTERS (a comma list); default DefaultDemoGranters.
 	Granters string
+	// Screenshot, when set, is where a PNG of the host page is saved once
+	// every joiner is served (host-client only).
+	Screenshot string
 	// People is how many join, the host and one phone-only caller included.
 	People int
 	// SignedIn is how many joiners are signed-in users of the account.
@@ -48,6 +51,10 @@ type DemoRow struct {
 // phone-only caller and one joiner to make co-host.
 const MinDemoPeople = 3
 
+// DefaultDemoGranters is the demo's route: the real co-host role through the
+// host page (in headless Chromium), co-host abilities for the rest.
+const DefaultDemoGranters = "host-client,permissions"
+
 // DemoSummary is what the demo measured.
 type DemoSummary struct {
 	Granters string
@@ -65,8 +72,9 @@ func (s *DemoSummary) OK() bool { return s.Eligible > 0 && s.Served == s.Eligibl
 // RunDemo runs one meeting end to end against the simulator and returns its summary.
 func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if o.Granters == "" {
-		o.Granters = "agent"
+		o.Granters = DefaultDemoGranters
 	}
+	hostPage := strings.Contains(o.Granters, "host-client")
 	if o.People == 0 {
 		o.People = 25
 	}
@@ -82,12 +90,14 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	confirming := strings.Contains(o.Granters, "agent")
+	confirming := strings.Contains(o.Granters, "agent") || hostPage
 	h, err := Start(ctx, Options{Granters: o.Granters, Logs: o.Logs, Sim: func(c *zoomsim.Config) {
 		c.Agent.JoinDelay = 150 * time.Millisecond
 		c.Agent.VisibilityDelay = 50 * time.Millisecond
 		c.Agent.RoleChangedDelay = 20 * time.Millisecond
-	}})
+		c.WebSDK.RosterDelay = 30 * time.Millisecond
+		c.WebSDK.RoleChangeDelay = 20 * time.Millisecond
+	}, Env: map[string]string{"COHOST_HOST_CLIENT_INTERVAL": "200ms"}})
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +110,31 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(o.Progress, "meeting %d created by %s; starting it\n", m.ID, h.Host.Email)
-	if _, err := sim.StartMeeting(m.ID); err != nil {
-		return nil, err
-	}
-
 	// The crowd: the host, one phone-only caller, signed-in members, guests.
 	specs := []zoomsim.JoinSpec{{ZoomUserID: h.Host.ID}, {PhoneNumber: "+1 555 0100"}}
+	var page *HostBrowser
+	if hostPage {
+		// The host starts the meeting from the host link, as the README
+		// asks of every host: headless Chromium stands in for their browser.
+		link, err := h.HostLink(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Progress, "meeting %d created by %s; the host opens the host link %s#…\n", m.ID, h.Host.Email, strings.Split(link, "#")[0])
+		if page, err = OpenHostPage(ctx, link); err != nil {
+			return nil, err
+		}
+		defer page.Close()
+		if err := waitStarted(ctx, sim, m.ID); err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(o.Progress, "the host page started the meeting as its host (Web Meeting SDK, simulated)")
+	} else {
+		fmt.Fprintf(o.Progress, "meeting %d created by %s; starting it\n", m.ID, h.Host.Email)
+		if _, err := sim.StartMeeting(m.ID); err != nil {
+			return nil, err
+		}
+	}
 	var kindsMu sync.Mutex // written by the joining goroutine, read by the summary
 	kinds := map[string]string{}
 	for i := range min(o.SignedIn, o.People-2) {
@@ -120,12 +148,17 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	for i := len(specs); i < o.People; i++ {
 		specs = append(specs, zoomsim.JoinSpec{Name: fmt.Sprintf("Guest %d", i-o.SignedIn-1)})
 	}
-	rand.Shuffle(len(specs)-1, func(i, j int) { specs[i+1], specs[j+1] = specs[j+1], specs[i+1] }) // host first
+	if hostPage {
+		specs = specs[1:] // the page is the host's join
+		rand.Shuffle(len(specs), func(i, j int) { specs[i], specs[j] = specs[j], specs[i] })
+	} else {
+		rand.Shuffle(len(specs)-1, func(i, j int) { specs[i+1], specs[j+1] = specs[j+1], specs[i+1] }) // host first
+	}
 	start := time.Now()
 	joinErr := make(chan error, 1)
 	go func() {
 		gap := o.Over / time.Duration(len(specs))
-		for i, s := range specs {
+		for _, s := range specs {
 			p, err := sim.Join(m.ID, s)
 			if err != nil {
 				joinErr <- err
@@ -133,7 +166,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 			}
 			kindsMu.Lock()
 			switch {
-			case i == 0:
+			case s.ZoomUserID == h.Host.ID:
 				kinds[p.Key()] = "host"
 			case s.PhoneNumber != "":
 				kinds[p.Key()] = "phone-only"
@@ -158,6 +191,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	joinsDone := false
 	var last demoProgress
 	lastPrint, lastLen, printed := time.Time{}, 0, false
+	shot := false
 	for {
 		if !joinsDone {
 			select {
@@ -194,9 +228,23 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 				now.failed++
 			}
 		}
-		done := joinsDone && now.joined >= len(specs) && settled
+		want := len(specs)
+		if hostPage {
+			want++ // the host, joined through the page
+		}
+		done := joinsDone && now.joined >= want && settled
+		pending := now.joined - now.confirmed - now.skipped - now.failed
+		if page != nil && o.Screenshot != "" && !shot && (now.confirmed >= 4 && pending >= 4 || done) {
+			// Mid-meeting: some co-hosts, some on their way; the page shows
+			// the ledger at its next sync.
+			shot = true
+			time.Sleep(1100 * time.Millisecond)
+			if err := page.Screenshot(o.Screenshot); err != nil {
+				fmt.Fprintf(o.Progress, "could not save the host page's screenshot: %v\n", err)
+			}
+		}
 		line := fmt.Sprintf("%5.1fs  joined %2d/%d  granted %2d  confirmed co-host %2d  skipped %d  failed %d",
-			time.Since(start).Seconds(), now.joined, len(specs), now.granted+now.confirmed, now.confirmed, now.skipped, now.failed)
+			time.Since(start).Seconds(), now.joined, want, now.granted+now.confirmed, now.confirmed, now.skipped, now.failed)
 		switch {
 		case o.Live:
 			// One line rewritten in place; padded so a shorter line leaves
@@ -242,6 +290,9 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		if isAgent(p) {
 			row.Kind = "cohost agent"
 		}
+		if p.ZoomUserID == h.Host.ID && !isAgent(p) {
+			row.Kind = "host"
+		}
 		if row.Kind == "" {
 			row.Kind = "guest"
 		}
@@ -263,6 +314,9 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 			note += ": " + s.Detail
 		}
 		sum.Notes = append(sum.Notes, note)
+	}
+	if shot {
+		fmt.Fprintf(o.Progress, "saved the host page's screenshot to %s\n", o.Screenshot)
 	}
 	fmt.Fprintln(o.Progress, "ending the meeting")
 	if err := sim.EndMeeting(m.ID); err != nil {
@@ -312,7 +366,7 @@ func demoEligible(kind, granters string) (bool, string) {
 		return false, "the agent itself"
 	}
 	for _, g := range strings.Split(granters, ",") {
-		if g = strings.TrimSpace(g); g == "agent" || g == "permissions" {
+		if g = strings.TrimSpace(g); g == "agent" || g == "permissions" || g == "host-client" {
 			return true, ""
 		}
 	}
@@ -356,4 +410,22 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// waitStarted waits until the simulator's meeting is started (by the host page).
+func waitStarted(ctx context.Context, sim *zoomsim.Sim, id int64) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m, err := sim.Meeting(id); err == nil && m.Status == zoomsim.MeetingStarted {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the host page did not start meeting %d within a minute", id)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

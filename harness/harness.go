@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,9 @@ type Harness struct {
 	proxy     *http.Server
 	AccountID string
 	Host      zoomsim.User
+	// PublicURL is where browsers reach cohostd (COHOST_PUBLIC_URL).
+	PublicURL string
+	served    []atomic.Int64 // host page API requests per replica, behind the proxy
 	tmpDir    string
 }
 
@@ -94,6 +98,20 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 		o.DatabaseURL = "sqlite://" + filepath.Join(h.tmpDir, "cohost.db")
 	}
 	env["COHOST_DATABASE_URL"] = o.DatabaseURL
+	if o.Replicas < 1 {
+		o.Replicas = 1
+	}
+	// Browsers reach cohostd at its public URL (host links): the one
+	// replica's own listener, or the round-robin proxy in front of several,
+	// so that a host page's requests alternate between them. Both listen
+	// before cohostd starts, which must know the URL.
+	front, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.Close(ctx)
+		return nil, err
+	}
+	env["COHOST_PUBLIC_URL"] = "http://" + front.Addr().String()
+	h.PublicURL = env["COHOST_PUBLIC_URL"]
 	for k, v := range o.Env {
 		env[k] = v
 	}
@@ -106,13 +124,13 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	if o.Replicas < 1 {
-		o.Replicas = 1
-	}
 	for i := range o.Replicas {
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: o.LogLevel})).
 			With("service", "cohostd", "replica", i)
 		c := server.New(cfg, logger, metrics.BuildInfo{Version: "harness"})
+		if o.Replicas == 1 {
+			c.HTTPListener = front
+		}
 		if err := c.Open(ctx); err != nil {
 			h.Close(ctx)
 			return nil, err
@@ -120,36 +138,31 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 		h.Cohosts = append(h.Cohosts, c)
 	}
 	h.Cohost = h.Cohosts[0]
-	target := "http://" + h.Cohost.Addr() + "/webhooks/zoom"
 	if o.Replicas > 1 {
-		addr, err := h.startProxy()
-		if err != nil {
-			h.Close(ctx)
-			return nil, err
-		}
-		target = "http://" + addr + "/webhooks/zoom"
+		h.startProxy(front)
 	}
-	sim.Sim.SetWebhook(target, "")
+	sim.Sim.SetWebhook(h.PublicURL+"/webhooks/zoom", "")
 	return h, nil
 }
 
-// startProxy spreads webhook deliveries over the replicas in turn.
-func (h *Harness) startProxy() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
+// startProxy spreads requests (webhook deliveries, host pages) over the
+// replicas in turn, as a Kubernetes Service would.
+func (h *Harness) startProxy(ln net.Listener) {
 	var next atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(h.Cohosts))
 	for i, c := range h.Cohosts {
 		u, _ := url.Parse("http://" + c.Addr())
 		proxies[i] = httputil.NewSingleHostReverseProxy(u)
 	}
+	h.served = make([]atomic.Int64, len(proxies))
 	h.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		proxies[next.Add(1)%uint64(len(proxies))].ServeHTTP(w, r)
+		i := next.Add(1) % uint64(len(proxies))
+		if strings.HasPrefix(r.URL.Path, "/host/api/") {
+			h.served[i].Add(1)
+		}
+		proxies[i].ServeHTTP(w, r)
 	}), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = h.proxy.Serve(ln) }()
-	return ln.Addr().String(), nil
 }
 
 // Close stops cohostd, then the simulator.
@@ -170,4 +183,14 @@ func (h *Harness) Close(ctx context.Context) {
 	if h.tmpDir != "" {
 		_ = os.RemoveAll(h.tmpDir)
 	}
+}
+
+// HostAPIRequests counts the host page API requests each replica served
+// behind the round-robin proxy (nil with one replica).
+func (h *Harness) HostAPIRequests() []int64 {
+	out := make([]int64, len(h.served))
+	for i := range h.served {
+		out[i] = h.served[i].Load()
+	}
+	return out
 }

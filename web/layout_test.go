@@ -13,7 +13,7 @@ import (
 	"github.com/cohost-dev/cohost/zoomsim"
 )
 
-// COHOST_UPDATE_SCREENSHOTS=1 makes TestHostPageLayout write docs/host-page.png (1280×800);
+// COHOST_UPDATE_SCREENSHOTS=1 makes TestHostPageLayout write docs/host-page-states.png (1280×800);
 // COHOST_SCREENSHOT_DIR keeps every size's screenshot there; otherwise they go to the test's
 // temporary directory.
 const (
@@ -44,7 +44,7 @@ func TestHostPageLayout(t *testing.T) {
 		side bool
 		shot string
 	}{
-		{1280, 800, true, "host-page.png"},
+		{1280, 800, true, "host-page-states.png"},
 		{1366, 768, true, "host-page-1366x768.png"},
 		{1280, 720, true, "host-page-1280x720.png"},
 		{1920, 1080, true, "host-page-1920x1080.png"},
@@ -90,8 +90,8 @@ func TestHostPageLayout(t *testing.T) {
 				t.Errorf("text under 14 px: %q", small)
 			}
 			path := filepath.Join(dir, sz.shot)
-			if os.Getenv(updateScreenshots) == "1" && sz.shot == "host-page.png" {
-				path = filepath.Join("..", "docs", "host-page.png")
+			if os.Getenv(updateScreenshots) == "1" && sz.shot == "host-page-states.png" {
+				path = filepath.Join("..", "docs", "host-page-states.png")
 			}
 			if err := e.b.Screenshot(path); err != nil {
 				t.Fatal(err)

@@ -590,22 +590,22 @@ func TestSDKMaxInFlightCountsOverlap(t *testing.T) {
 }
 
 func TestSDKPageClosedAndReload(t *testing.T) {
-	h := newHarness(t, Config{WebSDK: WebSDKConfig{PageClosedGrace: 150 * time.Millisecond}}, false)
+	h := newHarness(t, Config{WebSDK: WebSDKConfig{PageClosedGrace: time.Second}}, false)
 	m := h.startedMeeting()
 	first := h.joinPage(h.hostJoinBody(m))
 	first.next("connection-change", nil)
 	// A dropped stream that comes back within the grace keeps the session.
+	// The drop counts once the server has seen the stream close (on a
+	// loaded machine that takes a while), so the new stream opens after it.
 	first.drop()
-	first.open()
-	// The drop is seen when the server notices the closed stream, which on
-	// a loaded machine takes a while; wait for it, then past the grace.
 	for deadline := time.Now().Add(10 * time.Second); h.sim.SDKSessions(m.ID)[0].StreamDrops == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("the dropped stream was never noticed")
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	first.open()
+	time.Sleep(1500 * time.Millisecond) // past the grace
 	if s := h.sim.SDKSessions(m.ID); s[0].CloseReason != "" || s[0].StreamDrops != 1 {
 		t.Fatalf("a reconnect within the grace closed the session: %+v", s)
 	}

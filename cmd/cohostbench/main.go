@@ -3,6 +3,7 @@
 //	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers]
 //	cohostbench latency [-joins 100] [-over 10s] [-postgres URL]
 //	cohostbench storm   [-joins 1000] [-over 10s] [-agent-rate 0] [-postgres URL] [-out DIR]
+//	cohostbench hostclient [-joins 100] [-over 150s] [-interval 1s] [-storm 300] [-storm-over 1s]
 //
 // ingest: durably accepted webhook events per second and ack latency on
 // loopback, for SQLite and PostgreSQL, beside a baseline handler in the same
@@ -15,6 +16,12 @@
 // beside the ideal drain time the arrival rate and the agent's rate limit
 // allow; SQLite, PostgreSQL with 1 and with 3 replicas. Writes report.md and
 // storm.svg (joins and grants over time) to -out.
+//
+// hostclient: the host page in headless Chromium against the simulator's Web
+// Meeting SDK: time from each join's webhook (answered 200) to its
+// makeCoHost resolving, for joins spaced out (an idle page), then the last
+// co-host of a storm beside the ideal the pace allows (one call per
+// interval). Needs Chromium.
 //
 // PostgreSQL is measured when -postgres (default $COHOST_BENCH_DATABASE_URL)
 // names a database; each run empties it first (River's and cohost's tables).
@@ -48,13 +55,15 @@ func main() {
 		os.Exit(joins(ctx, "latency", os.Args[2:]))
 	case "storm":
 		os.Exit(joins(ctx, "storm", os.Args[2:]))
+	case "hostclient":
+		os.Exit(hostClient(ctx, os.Args[2:]))
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest|latency|storm [flags]   (cohostbench CMD -h for flags)")
+	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest|latency|storm|hostclient [flags]   (cohostbench CMD -h for flags)")
 	os.Exit(2)
 }
 
@@ -205,4 +214,28 @@ func createDatabase(ctx context.Context, url string) error {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	return err
+}
+
+func hostClient(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("hostclient", flag.ExitOnError)
+	joins := fs.Int("joins", 100, "joiners of the spaced-out run")
+	over := fs.Duration("over", 150*time.Second, "time over which they arrive")
+	interval := fs.Duration("interval", time.Second, "COHOST_HOST_CLIENT_INTERVAL")
+	storm := fs.Int("storm", 300, "joiners of the storm (0: none)")
+	stormOver := fs.Duration("storm-over", time.Second, "time over which the storm arrives")
+	_ = fs.Parse(args)
+	fmt.Printf("## Host client: webhook 200 → makeCoHost resolved\n\n%s", bench.HostClientHeader)
+	runs := []bench.HostClientOptions{{Joins: *joins, Over: *over, Interval: *interval, Progress: os.Stderr}}
+	if *storm > 0 {
+		runs = append(runs, bench.HostClientOptions{Joins: *storm, Over: *stormOver, Interval: *interval, Progress: os.Stderr})
+	}
+	for _, o := range runs {
+		r, err := bench.RunHostClient(ctx, o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		fmt.Print(r.Markdown(o))
+	}
+	return 0
 }

@@ -4,8 +4,9 @@
 // table, and exits 0 when every joiner the chosen granters can serve is
 // served (the table's ELIGIBLE column says who and why not).
 //
-//	go run ./cmd/cohostdemo                               # the co-host agent route
+//	go run ./cmd/cohostdemo                               # the host page (Chromium), else REST only
 //	go run ./cmd/cohostdemo --granters permissions        # the REST-only route
+//	go run ./cmd/cohostdemo --granters agent              # a co-host agent (simulated)
 //	go run ./cmd/cohostdemo --granters alternative-hosts  # licensed members only
 package main
 
@@ -18,10 +19,13 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/harness"
+	"github.com/cohost-dev/cohost/internal/browser"
 )
 
 func main() {
-	granters := flag.String("granters", "agent", "COHOST_GRANTERS: agent, permissions or alternative-hosts (comma list)")
+	granters := flag.String("granters", "", "COHOST_GRANTERS: host-client, agent, permissions, alternative-hosts (comma list); default "+
+		harness.DefaultDemoGranters+" when Chromium is installed, else permissions")
+	screenshot := flag.String("screenshot", "", "save a PNG of the host page here once every joiner is served")
 	people := flag.Int("people", 25, "how many join (the host and one phone-only caller included; at least 3)")
 	over := flag.Duration("over", 3*time.Second, "time over which they join")
 	logs := flag.String("logs", "", "write cohostd's JSON logs to this file")
@@ -33,7 +37,17 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	o := harness.DemoOptions{Granters: *granters, People: *people, Over: *over, Progress: os.Stdout, Live: isTerminal(os.Stdout)}
+	if *granters == "" {
+		*granters = harness.DefaultDemoGranters
+		if _, err := browser.FindChromium(); err != nil {
+			*granters = "permissions"
+			fmt.Println("Chromium is not installed, so the demo shows the REST-only route: co-host abilities through permission\n" +
+				"settings. The real co-host role comes from the host page in a browser; to see it, install Chromium\n" +
+				"(apt-get install -y chromium, or set COHOST_CHROMIUM to its path) and run the demo again.")
+		}
+	}
+	o := harness.DemoOptions{Granters: *granters, People: *people, Over: *over, Progress: os.Stdout, Live: isTerminal(os.Stdout),
+		Screenshot: *screenshot}
 	if *logs != "" {
 		f, err := os.Create(*logs)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cohost-dev/cohost/internal/browser"
 )
 
 var built struct {
@@ -54,11 +56,15 @@ func TestDemo(t *testing.T) {
 		granters, want string
 		served         int // of the 14 people: less the host and the phone-only caller, and guests where not servable
 	}{
+		{"host-client,permissions", "confirmed", 12}, // the default with Chromium: the host page makes them co-host
 		{"agent", "confirmed", 12},
 		{"permissions", "granted", 12},
 		{"alternative-hosts", "granted", 5}, // the five signed-in members; guests are not licensed users
 	} {
 		t.Run(tc.granters, func(t *testing.T) {
+			if strings.Contains(tc.granters, "host-client") {
+				browser.SkipUnlessAvailable(t)
+			}
 			cmd := exec.Command(bin, "--granters", tc.granters, "--people", "14", "--over", "1s")
 			cmd.Env = append(os.Environ(), "TERM=dumb")
 			out, err := cmd.CombinedOutput()
@@ -99,6 +105,9 @@ func TestDemo(t *testing.T) {
 					if !strings.Contains(line, " "+tc.want+" ") || !strings.HasSuffix(line, " yes") {
 						t.Errorf("eligible joiner not %s: %s", tc.want, line)
 					}
+					if strings.Contains(tc.granters, "host-client") && !strings.Contains(line, " host-client ") {
+						t.Errorf("eligible joiner not made co-host by the host page: %s", line)
+					}
 					rows++
 				default:
 					t.Errorf("unexpected summary row: %s", line)
@@ -128,5 +137,21 @@ func TestDemoRefusesTooFewPeople(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "--people 2 is too few") || strings.Contains(string(out), "cohostd on") {
 		t.Fatalf("--people 2: want a clear refusal before anything starts, got:\n%s", out)
+	}
+}
+
+// Without Chromium the demo says how to see the host page and shows the
+// REST-only route, so that it runs on a machine with Go alone.
+func TestDemoWithoutChromium(t *testing.T) {
+	cmd := exec.Command(build(t), "--people", "5", "--over", "300ms")
+	cmd.Env = append(os.Environ(), "TERM=dumb", "COHOST_CHROMIUM=/nonexistent/chromium")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo without Chromium exited with %v:\n%s", err, out)
+	}
+	for _, want := range []string{"Chromium is not installed", "apt-get install -y chromium", "granters: permissions", "3 of 3 eligible joiners served"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -202,6 +202,14 @@ export function stopped(why) {
         advice: 'To run the meeting from here again, reload this page; the other one then stops.',
         retry: 'Run it from here',
       };
+    case 'closed':
+      return {
+        tone: 'info',
+        title: 'This page is no longer in the meeting.',
+        text: 'Zoom closed the page\'s connection to the meeting, so cohost no longer makes joiners co-host from here. The meeting may go on without this page.',
+        advice: 'To run the meeting from here again, reload this page.',
+        retry: 'Reload',
+      };
     default:
       return {
         tone: 'info',
