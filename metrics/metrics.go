@@ -40,7 +40,20 @@ type Metrics struct {
 	TimeToCoHost *prometheus.HistogramVec
 	// Events counts processed webhook events by event and result.
 	Events *prometheus.CounterVec
+	// JobErrors counts job attempts that ended in an error (not a snooze),
+	// by job kind and the classifier's reason.
+	JobErrors *prometheus.CounterVec
+	// JobsFailed counts jobs that ended without succeeding, by kind, reason
+	// and end: cancelled (a permanent error ended the job at once) or
+	// discarded (its last attempt failed). Their outcome is in the ledger.
+	JobsFailed *prometheus.CounterVec
 }
+
+// The end label of cohost_jobs_failed_total.
+const (
+	JobEndCancelled = "cancelled"
+	JobEndDiscarded = "discarded"
+)
 
 // BuildInfo is reported as cohost_build_info.
 type BuildInfo struct {
@@ -75,7 +88,15 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		Name: "cohost_events_processed_total",
 		Help: "Stored webhook events processed by the engine, by event and result.",
 	}, []string{"event", "result"})
-	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events)
+	m.JobErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_job_errors_total",
+		Help: "Job attempts that ended in an error, by job kind (process_event, prepare_meeting, grant_participant, finish_meeting) and reason.",
+	}, []string{"kind", "reason"})
+	m.JobsFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_jobs_failed_total",
+		Help: "Jobs that ended without succeeding, by kind, reason and end (cancelled: a permanent error; discarded: the last attempt failed).",
+	}, []string{"kind", "reason", "end"})
+	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.JobErrors, m.JobsFailed)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cohost_build_info",
 		Help: "Build information of the running cohostd.",

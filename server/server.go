@@ -120,7 +120,7 @@ func (s *Server) Open(ctx context.Context) error {
 	// River ties the workers' life to this context; the open deadline must
 	// not stop them later.
 	if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{
-		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{},
+		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware(),
 	}); err != nil {
 		st.Close()
 		return fmt.Errorf("start queue: %w", err)

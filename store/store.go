@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -221,6 +222,9 @@ type WorkerOptions struct {
 	MaxWorkers int
 	// RetryPolicy decides when failed jobs run again; nil takes River's.
 	RetryPolicy river.ClientRetryPolicy
+	// Middleware wraps every job this process works
+	// (engine.Engine.Middleware: the log, count and settling of failures).
+	Middleware []rivertype.Middleware
 }
 
 // StartWorkers begins working jobs with o's workers. River ties the
@@ -239,6 +243,7 @@ func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
 	cfg := riverConfig(s.logger, s.queueCfg, s.retention)
 	cfg.Workers = o.Workers
 	cfg.RetryPolicy = o.RetryPolicy
+	cfg.Middleware = o.Middleware
 	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
 	q, err := s.eng.newQueue(cfg)
 	if err != nil {
