@@ -51,6 +51,7 @@ type Server struct {
 	httpSrv, metricsSrv *http.Server
 	draining            atomic.Bool
 	stopPrune           context.CancelFunc
+	stopUI              context.CancelFunc // River UI's background counts
 	wg                  sync.WaitGroup
 }
 
@@ -127,6 +128,16 @@ func (s *Server) Open(ctx context.Context) error {
 	}
 
 	s.intake = engine.NewIntake(st, engine.IntakeOptions{})
+	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+	var ui handlers.RiverUIHandler
+	if admin.Enabled() {
+		if ui, err = st.RiverUI(handlers.RiverUIPath, s.Logger.With("component", "riverui")); err != nil {
+			s.abort()
+			return fmt.Errorf("river UI: %w", err)
+		}
+	}
+	uiCtx, stopUI := context.WithCancel(context.Background())
+	s.stopUI = stopUI
 	router := handlers.Router(handlers.Deps{
 		Secrets: webhook.Secrets(cfg.WebhookSecretStrings()),
 		Intake:  s.intake,
@@ -137,8 +148,9 @@ func (s *Server) Open(ctx context.Context) error {
 			if cfg.AuthMode == config.AuthOAuth {
 				oauth.Mount(r)
 			}
-			// Mounted even without a secret: /v1 then answers that the admin API is off.
-			handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger).Mount(r)
+			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is off.
+			admin.Mount(r)
+			admin.MountRiverUI(uiCtx, r, ui)
 		},
 	})
 	if s.httpLn, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -238,6 +250,9 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.stopPrune != nil {
 		s.stopPrune()
 	}
+	if s.stopUI != nil {
+		s.stopUI()
+	}
 	if s.Store != nil {
 		soft := time.Until(deadlineOr(ctx, time.Now().Add(20*time.Second))) / 2
 		if err := s.Store.Stop(ctx, soft); err != nil {
@@ -256,6 +271,9 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) abort() {
+	if s.stopUI != nil {
+		s.stopUI()
+	}
 	if s.httpLn != nil {
 		_ = s.httpLn.Close()
 	}

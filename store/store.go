@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -163,6 +164,9 @@ type engine interface {
 	// checkWritable commits a one-row write on the intake's connection
 	// (and, where it can, checks for free space).
 	checkWritable(ctx context.Context, nowMS int64) error
+	// riverUIEndpoints is River UI's API over the engine's insert-only
+	// client (cancel, retry and delete need no workers).
+	riverUIEndpoints() uiendpoints.Bundle
 	// purge makes rows deleted so far unrecoverable from the database's
 	// files where the engine keeps old versions cohost can reach (SQLite's
 	// write-ahead log).
