@@ -172,9 +172,11 @@ func (e *Engine) jobFailed(ctx context.Context, job *rivertype.JobRow, args any,
 	attrs := []any{"job_kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts}
 	attrs = append(attrs, e.subject(ctx, args).attrs()...)
 	if ctx.Err() != nil {
-		// The queue is stopping and cancelled the job: River puts it back
-		// without counting the attempt, and another worker runs it.
-		e.logger.InfoContext(ctx, "job interrupted by the queue stopping; it runs again", attrs...)
+		// The job's own context ended, not its time-out (that one is inner):
+		// the queue is stopping, and River puts the job back without counting
+		// the attempt, or an operator cancelled it (River UI), which is its
+		// outcome.
+		e.logger.InfoContext(ctx, "job interrupted: the queue is stopping or the job was cancelled", attrs...)
 		return err
 	}
 	_, cancelled := errors.AsType[*rivertype.JobCancelError](err)

@@ -288,3 +288,39 @@ func TestLostParticipant(t *testing.T) {
 		})
 	}
 }
+
+// Once the cause is fixed, retrying the job of an event the engine gave up
+// on (River UI) processes it again: the failed joiner is granted as usual.
+func TestRetriedFailedEventIsProcessedAgain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, w *workerEnv) {
+		ctx := context.Background()
+		in := NewIntake(w.st, IntakeOptions{})
+		defer in.Close()
+		body := `{"event":"meeting.participant_joined","event_ts":1800000001000,"payload":{"account_id":"` + wAccount +
+			`","object":{"id":` + wMeeting + `,"uuid":"` + wUUID + `","host_id":"host","participant":{"user_id":"16778240","user_name":"Ada","participant_uuid":"p1"}}}}`
+		res, err := in.Accept(ctx, grant.Inbound{Event: "meeting.participant_joined", EventTime: time.UnixMilli(1800000001000), AccountID: wAccount,
+			MeetingID: wMeeting, MeetingUUID: wUUID, ParticipantKey: "p1", Body: []byte(body), ReceivedAt: w.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _, _ := observedEngine(t, w)
+		args := ProcessEventArgs{EventID: res.EventID}
+		mw := e.Middleware()[0].(rivertype.WorkerMiddleware)
+		if err := mw.Work(ctx, jobRow(t, args, 1, 25), func(context.Context) error { return store.ErrInvalidData }); !isCancel(err) {
+			t.Fatalf("first run: %v", err)
+		}
+		if p := w.participant(t); p.State != grant.StateFailed {
+			t.Fatalf("participant %s after the failure", p.State)
+		}
+		kind, err := work(t, w, river.Worker[ProcessEventArgs](&eventWorker{e: e}), args, nil)
+		if kind != river.EventKindJobCompleted || err != nil {
+			t.Fatalf("retry: job %s, err %v", kind, err)
+		}
+		if p := w.participant(t); p.State != grant.StatePending || p.Reason != "" || p.Name != "Ada" {
+			t.Fatalf("participant %s (%s, %q) after the retry, want pending with the join applied", p.State, p.Reason, p.Name)
+		}
+		if ev, _ := w.st.GetEvent(ctx, res.EventID); ev.Outcome != resultGrantEnqueued {
+			t.Fatalf("outcome after the retry %q, want %q", ev.Outcome, resultGrantEnqueued)
+		}
+	})
+}
