@@ -138,8 +138,11 @@ type AdminMeetingDetail struct {
 
 // AdminGranterState is what one granter did for a meeting.
 type AdminGranterState struct {
+	// Granter is a granter of COHOST_GRANTERS, or "cohost" for the engine's
+	// own note (grant.EngineNote).
 	Granter string `json:"granter"`
-	// State is prepared, prepare_failed, finished or finish_failed.
+	// State is prepared, prepare_failed, finished or finish_failed, or
+	// event_failed (granter cohost).
 	State string `json:"state"`
 	// Detail explains the state, e.g. which settings the account admin has locked.
 	Detail string     `json:"detail,omitempty"`

@@ -114,7 +114,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 				if err != nil {
 					return IngestResult{}, err
 				}
-				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}}); err != nil {
+				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware()}); err != nil {
 					return IngestResult{}, err
 				}
 				defer func() {

@@ -21,6 +21,8 @@ var labelValues = map[string][]string{
 	"cohost_time_to_cohost_seconds/stage":      {"granted", "confirmed"},
 	"cohost_zoom_token_requests_total/result":  {"success", "rejected", "error"},
 	"cohost_zoom_rate_limit_pauses_total/kind": {"qps", "daily", "daily_unpaused"},
+	"cohost_jobs_failed_total/end":             {"cancelled", "discarded"},
+	"cohost_queue_jobs/state":                  {"available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled", "pending"},
 }
 
 // Labels the scrape adds to every series. The ServiceMonitor's own "endpoint" label (the port
@@ -51,6 +53,8 @@ var requiredAlerts = []string{
 	"CohostZoomTokenRefreshFailing",     // token refresh failures
 	"CohostNoWebhooksWhileMeetingsLive", // silence while meetings are live
 	"CohostPodNotReady",                 // pod not ready
+	"CohostJobsDiscarded",               // jobs that gave up after their last attempt
+	"CohostJobRetriesPilingUp",          // job attempts failing and retried
 }
 
 var promqlParser = parser.NewParser(parser.Options{})

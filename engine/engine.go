@@ -82,6 +82,13 @@ func (e *Engine) Workers() *river.Workers {
 	return ws
 }
 
+// Middleware returns the worker middleware for store.WorkerOptions: every
+// job's errors are logged and counted in one place, and a job that ends
+// without succeeding settles what it concerns first (failed.go).
+func (e *Engine) Middleware() []rivertype.Middleware {
+	return []rivertype.Middleware{&failureMiddleware{e: e}}
+}
+
 // RetryPolicy retries quickly at first (a person is waiting in a meeting)
 // and backs off to at most 30 s, with jitter so replicas do not retry in step.
 type RetryPolicy struct{}

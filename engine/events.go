@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -63,15 +64,15 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[ProcessEventArgs]
 	if err != nil {
 		return err
 	}
-	if !stored.ProcessedAt.IsZero() {
-		return nil // processed by an earlier attempt
+	if !stored.ProcessedAt.IsZero() && !failedOutcome(stored.Outcome) {
+		return nil // processed by an earlier attempt; one that failed runs again when retried
 	}
 	ev, err := api.DecodeEvent(stored.Body)
 	if err != nil {
 		// Verified and decoded at intake; this cannot fail unless the code
-		// changed in between. Record it rather than retry forever.
-		e.countEvent(stored.Event, resultUndecodable)
-		return e.store.MarkEventProcessed(ctx, stored.ID, e.now(), resultUndecodable+": "+err.Error())
+		// changed in between. It fails for good, and the middleware settles
+		// whom it concerns (failed.go).
+		return fmt.Errorf("%w: event body: %v", ErrMalformedData, err)
 	}
 	result, err := e.apply(ctx, stored, ev)
 	if err != nil {

@@ -53,6 +53,11 @@ const defaultSnooze = time.Second
 // at once.
 const minSnooze = 10 * time.Millisecond
 
+// ErrMalformedData marks stored data a worker cannot decode: an event body
+// or job arguments written by a build that encoded them otherwise. Reading
+// them again reads the same bytes, so the work fails at once.
+var ErrMalformedData = errors.New("engine: stored data does not decode")
+
 // Classify is the one place that decides what an error means for a job:
 // every worker calls it, so a granter, the store or a time-out mean the same
 // thing whichever job meets them.
@@ -61,6 +66,10 @@ const minSnooze = 10 * time.Millisecond
 //   - EUNAVAILABLE and EINTERNAL: snooze for RetryAfter when the error names
 //     one, else retry with backoff.
 //   - EREJECTED, EINVALID, ENOTFOUND: fail.
+//   - the database refusing a value for good (store.ErrInvalidData) or
+//     stored data that does not decode (ErrMalformedData): fail
+//     (event_unprocessable); the same write or read fails the same way on
+//     every attempt.
 //   - the store unreachable: retry (database_unavailable).
 //   - the job's own time-out (context deadline or cancel): retry (timed_out).
 //   - any other error, whoever returned it: retry, and if it outlasts the
@@ -92,6 +101,8 @@ func Classify(err error) Decision {
 		}
 	}
 	switch {
+	case errors.Is(err, store.ErrInvalidData), errors.Is(err, ErrMalformedData):
+		return Decision{Action: Fail, Reason: grant.ReasonUnprocessable}
 	case errors.Is(err, store.ErrUnavailable):
 		return Decision{Action: Retry, Reason: grant.ReasonStoreUnavailable}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

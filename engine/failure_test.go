@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/store"
 )
@@ -47,6 +49,16 @@ func TestClassify(t *testing.T) {
 			Decision{Snooze, time.Second, grant.ReasonRateLimited}},
 		{"store unreachable", fmt.Errorf("%w: begin: dial tcp: refused", store.ErrUnavailable),
 			Decision{Action: Retry, Reason: grant.ReasonStoreUnavailable}},
+		{"the database refused a value for good", fmt.Errorf("store: save participant: %w", store.ErrInvalidData),
+			Decision{Action: Fail, Reason: grant.ReasonUnprocessable}},
+		{"a stored event that no longer decodes", fmt.Errorf("%w: event body: unexpected end of JSON input", ErrMalformedData),
+			Decision{Action: Fail, Reason: grant.ReasonUnprocessable}},
+		{"a refusal wrapped as a job cancel", river.JobCancel(fmt.Errorf("process: %w", store.ErrInvalidData)),
+			Decision{Action: Fail, Reason: grant.ReasonUnprocessable}},
+		{"a granter's verdict wins over a store error it wraps", &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonStoreUnavailable, Err: store.ErrInvalidData},
+			Decision{Action: Retry, Reason: grant.ReasonStoreUnavailable}},
+		{"a dropped connection is unavailable, not a refusal", fmt.Errorf("%w: terminating connection due to administrator command", store.ErrUnavailable),
+			Decision{Action: Retry, Reason: grant.ReasonStoreUnavailable}},
 		{"job time-out", wrapped(context.DeadlineExceeded), Decision{Action: Retry, Reason: grant.ReasonTimeout}},
 		{"job cancelled (hard stop)", context.Canceled, Decision{Action: Retry, Reason: grant.ReasonTimeout}},
 		{"untyped error is retried, never called a refusal", errors.New("river: something odd"),
@@ -81,6 +93,7 @@ func TestDecideGivesUp(t *testing.T) {
 		{"snooze on the last attempt", snooze, 25, 25, now.Add(time.Minute), Snooze},
 		{"snooze past give-up", snooze, 3, 25, now, Fail},
 		{"fail stays fail", &grant.Error{Code: grant.EREJECTED, Reason: grant.ReasonAgentRejected}, 1, 25, time.Time{}, Fail},
+		{"a refused value fails on the first attempt", store.ErrInvalidData, 1, 25, now.Add(time.Minute), Fail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

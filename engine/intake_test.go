@@ -28,7 +28,7 @@ func openStore(t *testing.T, engineName string, work bool) *store.Store {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.StartWorkers(ctx, store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}}); err != nil {
+		if err := st.StartWorkers(ctx, store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware()}); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Stop(context.Background(), 5*time.Second) })

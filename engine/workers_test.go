@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -217,6 +218,9 @@ func TestGrantWorker(t *testing.T) {
 		{"untyped error past give-up is internal, not agent_rejected", []grant.Granter{&fakeGranter{name: "permissions", GrantFn: func(context.Context, grant.Meeting, grant.Participant) (grant.Outcome, error) {
 			return grant.Outcome{}, errUntyped
 		}}}, true, river.EventKindJobCompleted, false, grant.StateFailed, "permissions", grant.ReasonInternal},
+		{"a value the database refuses for good fails at once", []grant.Granter{&fakeGranter{name: "permissions", GrantFn: func(context.Context, grant.Meeting, grant.Participant) (grant.Outcome, error) {
+			return grant.Outcome{}, fmt.Errorf("save snapshot: %w", store.ErrInvalidData)
+		}}}, false, river.EventKindJobCompleted, false, grant.StateFailed, "permissions", grant.ReasonUnprocessable},
 		{"no granter", nil, false, river.EventKindJobCompleted, false, grant.StateFailed, "", grant.ReasonNoGranter},
 	}
 	for _, tt := range tests {

@@ -43,7 +43,15 @@ const (
 	GranterPrepareFailed GranterPhase = "prepare_failed"
 	GranterFinished      GranterPhase = "finished"
 	GranterFinishFailed  GranterPhase = "finish_failed"
+	// GranterEventFailed is recorded under the granter name EngineNote when
+	// an event about the meeting could not be processed for good.
+	GranterEventFailed GranterPhase = "event_failed"
 )
+
+// EngineNote is the granter name of the notes cohost's own engine leaves on
+// a meeting (an event, a preparation or a finish that failed outside any
+// granter), so the admin API shows them beside the granters' states.
+const EngineNote = "cohost"
 
 // GranterState is what one granter did for one meeting.
 type GranterState struct {

@@ -40,6 +40,7 @@ const (
 	ReasonTimeout               Reason = "timed_out"
 	ReasonStoreUnavailable      Reason = "database_unavailable"
 	ReasonStoredDataInvalid     Reason = "stored_data_invalid"
+	ReasonUnprocessable         Reason = "event_unprocessable"
 	ReasonInternal              Reason = "internal_error"
 )
 
@@ -85,6 +86,7 @@ var reasons = []ReasonInfo{
 	{ReasonTimeout, "the work timed out until cohost gave up"},
 	{ReasonStoreUnavailable, "cohost's database could not be reached until cohost gave up"},
 	{ReasonStoredDataInvalid, "what cohost stored for this meeting cannot be read back; its log has the cause"},
+	{ReasonUnprocessable, "the event about them could not be processed: the database refused a value for good, or what was stored no longer decodes (the detail says which)"},
 	{ReasonInternal, "cohost hit an unexpected error; its log has the cause"},
 }
 

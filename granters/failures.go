@@ -10,6 +10,7 @@ import (
 	"github.com/cohost-dev/cohost/agentclient"
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
@@ -101,7 +102,12 @@ func agentFailure(what string, err error, retry time.Duration) error {
 	return &grant.Error{Code: grant.EREJECTED, Reason: grant.ReasonAgentRejected, Message: what + ": " + ae.Error(), Err: err}
 }
 
-// storeFailure marks a failed read or write of cohost's own database.
+// storeFailure marks a failed read or write of cohost's own database: one
+// the database refused for good (store.ErrInvalidData) fails the grant at
+// once, anything else is retried.
 func storeFailure(err error) error {
+	if errors.Is(err, store.ErrInvalidData) {
+		return &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonUnprocessable, Message: "database: " + err.Error(), Err: err}
+	}
 	return &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonStoreUnavailable, Message: "database", Err: err}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/engine"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
@@ -60,6 +61,7 @@ func TestGranterErrorsClassified(t *testing.T) {
 		{"agent call timed out", agentFailure("x", fmt.Errorf("agentclient: %w", context.DeadlineExceeded), 0), verdict{engine.Retry, grant.ReasonTimeout}},
 		// cohost's own database, and data it cannot read back.
 		{"store failure", storeFailure(errors.New("conn reset")), verdict{engine.Retry, grant.ReasonStoreUnavailable}},
+		{"store refused a value for good", storeFailure(fmt.Errorf("store: save snapshot: %w", store.ErrInvalidData)), verdict{engine.Fail, grant.ReasonUnprocessable}},
 		{"bad meeting id", func() error { _, err := meetingNumber("abc"); return err }(), verdict{engine.Fail, grant.ReasonInternal}},
 		{"undocumented setting", decodeValues([]pathValue{{"in_meeting.nope", true}}, new(zoomclient.UserSettings)), verdict{engine.Fail, grant.ReasonInternal}},
 	}

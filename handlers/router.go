@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -129,7 +130,10 @@ func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			level := slog.LevelInfo
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			// Probes, and River UI's reads (it polls every few seconds), would
+			// drown the log; River UI's changes are logged with who made them.
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
+				r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, RiverUIPath+"/") {
 				level = slog.LevelDebug
 			}
 			attrs := []slog.Attr{

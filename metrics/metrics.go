@@ -40,6 +40,13 @@ type Metrics struct {
 	TimeToCoHost *prometheus.HistogramVec
 	// Events counts processed webhook events by event and result.
 	Events *prometheus.CounterVec
+	// JobErrors counts job attempts that ended in an error (not a snooze),
+	// by job kind and the classifier's reason.
+	JobErrors *prometheus.CounterVec
+	// JobsFailed counts jobs that ended without succeeding, by kind, reason
+	// and end: cancelled (a permanent error ended the job at once) or
+	// discarded (its last attempt failed). Their outcome is in the ledger.
+	JobsFailed *prometheus.CounterVec
 	// HostClientCalls counts the host page's makeCoHost calls by result
 	// (ok, not_in_roster, on_hold, timeout, error, lost).
 	HostClientCalls *prometheus.CounterVec
@@ -67,6 +74,12 @@ func (m *Metrics) CountHostClientCall(result string) {
 		m.HostClientCalls.WithLabelValues(result).Inc()
 	}
 }
+
+// The end label of cohost_jobs_failed_total.
+const (
+	JobEndCancelled = "cancelled"
+	JobEndDiscarded = "discarded"
+)
 
 // BuildInfo is reported as cohost_build_info.
 type BuildInfo struct {
@@ -105,7 +118,16 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		Name: "cohost_host_client_calls_total",
 		Help: "makeCoHost calls of host pages by result (ok, not_in_roster, on_hold, timeout, error, lost).",
 	}, []string{"result"})
-	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.HostClientCalls)
+	
+	m.JobErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_job_errors_total",
+		Help: "Job attempts that ended in an error, by job kind (process_event, prepare_meeting, grant_participant, finish_meeting) and reason.",
+	}, []string{"kind", "reason"})
+	m.JobsFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_jobs_failed_total",
+		Help: "Jobs that ended without succeeding, by kind, reason and end (cancelled: a permanent error; discarded: the last attempt failed).",
+	}, []string{"kind", "reason", "end"})
+	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.JobErrors, m.JobsFailed, m.HostClientCalls)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cohost_build_info",
 		Help: "Build information of the running cohostd.",

@@ -64,6 +64,7 @@ type Server struct {
 	httpSrv, metricsSrv *http.Server
 	draining            atomic.Bool
 	stopPrune           context.CancelFunc
+	stopUI              context.CancelFunc // River UI's background counts
 	wg                  sync.WaitGroup
 }
 
@@ -141,13 +142,23 @@ func (s *Server) Open(ctx context.Context) error {
 	// River ties the workers' life to this context; the open deadline must
 	// not stop them later.
 	if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{
-		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{},
+		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware(),
 	}); err != nil {
 		st.Close()
 		return fmt.Errorf("start queue: %w", err)
 	}
 
 	s.intake = engine.NewIntake(st, engine.IntakeOptions{})
+	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+	var ui handlers.RiverUIHandler
+	if admin.Enabled() {
+		if ui, err = st.RiverUI(handlers.RiverUIPath, s.Logger.With("component", "riverui")); err != nil {
+			s.abort()
+			return fmt.Errorf("river UI: %w", err)
+		}
+	}
+	uiCtx, stopUI := context.WithCancel(context.Background())
+	s.stopUI = stopUI
 	router := handlers.Router(handlers.Deps{
 		Secrets: webhook.Secrets(cfg.WebhookSecretStrings()),
 		Intake:  s.intake,
@@ -158,14 +169,14 @@ func (s *Server) Open(ctx context.Context) error {
 			if cfg.AuthMode == config.AuthOAuth {
 				oauth.Mount(r)
 			}
-			// Mounted even without a secret: /v1 then answers that the admin API is off.
-			admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is off.
 			if hosts != nil {
 				admin.WithHostLinks(hosts)
 				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
 			admin.Mount(r)
+			admin.MountRiverUI(uiCtx, r, ui)
 		},
 	})
 	if s.HTTPListener != nil {
@@ -267,6 +278,9 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.stopPrune != nil {
 		s.stopPrune()
 	}
+	if s.stopUI != nil {
+		s.stopUI()
+	}
 	if s.Store != nil {
 		soft := time.Until(deadlineOr(ctx, time.Now().Add(20*time.Second))) / 2
 		if err := s.Store.Stop(ctx, soft); err != nil {
@@ -285,6 +299,9 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) abort() {
+	if s.stopUI != nil {
+		s.stopUI()
+	}
 	if s.httpLn != nil {
 		_ = s.httpLn.Close()
 	}

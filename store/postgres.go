@@ -11,6 +11,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // migrationLockKey is the advisory lock that serialises migrations when
@@ -68,6 +70,10 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	return &postgresEngine{pool: pool, intakePool: intakePool, inserter: inserter}, nil
+}
+
+func (e *postgresEngine) riverUIEndpoints() uiendpoints.Bundle {
+	return riverui.NewEndpoints(e.inserter, nil)
 }
 
 func (e *postgresEngine) newQueue(cfg *river.Config) (queueClient, error) {

@@ -10,7 +10,8 @@ import (
 )
 
 // querier is the SQL surface both engines offer. Queries use $1, $2, ...
-// placeholders, which PostgreSQL and SQLite both bind by position.
+// placeholders, which PostgreSQL and SQLite both bind by position. Every
+// error they return has been through classify.
 type querier interface {
 	exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
 	queryRow(ctx context.Context, query string, args ...any) row
@@ -38,7 +39,7 @@ type sqlQuerier struct {
 func (s sqlQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := s.q.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, classify(err)
 	}
 	return res.RowsAffected()
 }
@@ -50,7 +51,7 @@ func (s sqlQuerier) queryRow(ctx context.Context, query string, args ...any) row
 func (s sqlQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
 	r, err := s.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	return sqlRows{r}, nil
 }
@@ -61,13 +62,15 @@ func (r sqlRow) Scan(dest ...any) error {
 	if err := r.r.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	} else {
-		return err
+		return classify(err)
 	}
 }
 
 type sqlRows struct{ *sql.Rows }
 
-func (r sqlRows) Close() { _ = r.Rows.Close() }
+func (r sqlRows) Scan(dest ...any) error { return classify(r.Rows.Scan(dest...)) }
+func (r sqlRows) Err() error             { return classify(r.Rows.Err()) }
+func (r sqlRows) Close()                 { _ = r.Rows.Close() }
 
 // pgxQuerier adapts pgx (a *pgxpool.Pool or a pgx.Tx).
 type pgxQuerier struct {
@@ -81,7 +84,7 @@ type pgxQuerier struct {
 func (p pgxQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := p.q.Exec(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, classify(err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -93,10 +96,19 @@ func (p pgxQuerier) queryRow(ctx context.Context, query string, args ...any) row
 func (p pgxQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
 	r, err := p.q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
-	return r, nil
+	return pgxRows{r}, nil
 }
+
+// pgxRows classifies the errors of a pgx result: pgx reports a statement's
+// failure when its rows are read, not when it is sent.
+type pgxRows struct{ r pgx.Rows }
+
+func (r pgxRows) Next() bool             { return r.r.Next() }
+func (r pgxRows) Scan(dest ...any) error { return classify(r.r.Scan(dest...)) }
+func (r pgxRows) Err() error             { return classify(r.r.Err()) }
+func (r pgxRows) Close()                 { r.r.Close() }
 
 type pgxRow struct{ r pgx.Row }
 
@@ -104,6 +116,6 @@ func (r pgxRow) Scan(dest ...any) error {
 	if err := r.r.Scan(dest...); errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	} else {
-		return err
+		return classify(err)
 	}
 }

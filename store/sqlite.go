@@ -13,6 +13,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // sqliteEngine is the embedded engine: one file, one replica.
@@ -112,6 +114,10 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, inserter: inserter, path: path}, nil
+}
+
+func (e *sqliteEngine) riverUIEndpoints() uiendpoints.Bundle {
+	return riverui.NewEndpoints(e.inserter, nil)
 }
 
 func (e *sqliteEngine) newQueue(cfg *river.Config) (queueClient, error) {

@@ -12,14 +12,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -47,14 +51,24 @@ func (e *invalidDataError) Error() string {
 func (e *invalidDataError) Is(target error) bool { return target == ErrInvalidData }
 
 // classify turns the database's permanent refusals of a value into
-// ErrInvalidData; other errors pass unchanged.
+// ErrInvalidData and a lost or refused connection into ErrUnavailable, so a
+// caller can tell "never again" from "not now" without knowing the engine;
+// other errors pass unchanged. Every statement's error goes through it (the
+// queriers and the transactions), so a refusal is typed wherever it happens.
 func classify(err error) error {
-	if err == nil || errors.Is(err, ErrInvalidData) {
+	if err == nil || errors.Is(err, ErrInvalidData) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
-		if strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "54") {
-			return &invalidDataError{code: "SQLSTATE " + pgErr.Code}
+		switch c := pgErr.Code; {
+		case strings.HasPrefix(c, "22"), strings.HasPrefix(c, "54"):
+			return &invalidDataError{code: "SQLSTATE " + c}
+		// Class 08 is a connection exception; 57P01-57P03 an administrator's
+		// or a crash's shutdown, or a server that cannot take connections
+		// yet; 53300 too many connections.
+		case strings.HasPrefix(c, "08"), c == "57P01", c == "57P02", c == "57P03", c == "53300":
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err
 	}
@@ -64,7 +78,14 @@ func classify(err error) error {
 			return &invalidDataError{code: "SQLITE_TOOBIG"}
 		case sqlite3.SQLITE_MISMATCH:
 			return &invalidDataError{code: "SQLITE_MISMATCH"}
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			// Another connection held the database past busy_timeout.
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
+		return err
+	}
+	if _, ok := errors.AsType[net.Error](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
@@ -143,6 +164,9 @@ type engine interface {
 	// checkWritable commits a one-row write on the intake's connection
 	// (and, where it can, checks for free space).
 	checkWritable(ctx context.Context, nowMS int64) error
+	// riverUIEndpoints is River UI's API over the engine's insert-only
+	// client (cancel, retry and delete need no workers).
+	riverUIEndpoints() uiendpoints.Bundle
 	// purge makes rows deleted so far unrecoverable from the database's
 	// files where the engine keeps old versions cohost can reach (SQLite's
 	// write-ahead log).
@@ -202,6 +226,9 @@ type WorkerOptions struct {
 	MaxWorkers int
 	// RetryPolicy decides when failed jobs run again; nil takes River's.
 	RetryPolicy river.ClientRetryPolicy
+	// Middleware wraps every job this process works
+	// (engine.Engine.Middleware: the log, count and settling of failures).
+	Middleware []rivertype.Middleware
 }
 
 // StartWorkers begins working jobs with o's workers. River ties the
@@ -220,6 +247,7 @@ func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
 	cfg := riverConfig(s.logger, s.queueCfg, s.retention)
 	cfg.Workers = o.Workers
 	cfg.RetryPolicy = o.RetryPolicy
+	cfg.Middleware = o.Middleware
 	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
 	q, err := s.eng.newQueue(cfg)
 	if err != nil {

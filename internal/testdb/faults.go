@@ -102,3 +102,85 @@ func LockIntake(tb testing.TB, engine, url string) (release func()) {
 	tb.Cleanup(release)
 	return release
 }
+
+// RefuseParticipants makes the database refuse, for good, every ledger row
+// of a participant whose name starts with "refused" (SQLSTATE 22023 on
+// PostgreSQL, SQLITE_TOOBIG on SQLite): a permanent refusal met by a worker
+// after the event was acknowledged. Rows without that name (the ledger's
+// own record of the failure) pass.
+func RefuseParticipants(tb testing.TB, engine, url string) {
+	tb.Helper()
+	switch engine {
+	case "sqlite":
+		execSQLite(tb, url,
+			`CREATE TRIGGER refuse_insert BEFORE INSERT ON participants
+				WHEN NEW.name LIKE 'refused%' BEGIN SELECT zeroblob(2000000000); END`,
+			`CREATE TRIGGER refuse_update BEFORE UPDATE ON participants
+				WHEN NEW.name LIKE 'refused%' BEGIN SELECT zeroblob(2000000000); END`)
+	case "postgres":
+		execPostgres(tb, url,
+			`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+				IF NEW.name LIKE 'refused%' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF;
+				RETURN NEW; END $$`,
+			`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON participants FOR EACH ROW EXECUTE FUNCTION refuse()`)
+	default:
+		tb.Fatalf("testdb: unknown engine %q", engine)
+	}
+}
+
+// CutConnectionOnce makes the first ledger row of a participant written to
+// the PostgreSQL database at url terminate the connection that writes it,
+// mid-transaction, as a database restart or a failover would; later writes
+// pass.
+func CutConnectionOnce(tb testing.TB, url string) {
+	tb.Helper()
+	execPostgres(tb, url,
+		`CREATE SEQUENCE cut_once`,
+		`CREATE FUNCTION cut_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+			IF nextval('cut_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+			RETURN NEW; END $$`,
+		`CREATE TRIGGER cut_once BEFORE INSERT ON participants FOR EACH ROW EXECUTE FUNCTION cut_once()`)
+}
+
+// Exec runs statements on the database at url from a connection of the
+// test's own (to corrupt a row cohost wrote, say).
+func Exec(tb testing.TB, engine, url string, statements ...string) {
+	tb.Helper()
+	switch engine {
+	case "sqlite":
+		execSQLite(tb, url, statements...)
+	case "postgres":
+		execPostgres(tb, url, statements...)
+	default:
+		tb.Fatalf("testdb: unknown engine %q", engine)
+	}
+}
+
+func execSQLite(tb testing.TB, url string, statements ...string) {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite://")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range statements {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			tb.Fatalf("testdb: %s: %v", q, err)
+		}
+	}
+}
+
+func execPostgres(tb testing.TB, url string, statements ...string) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range statements {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			tb.Fatalf("testdb: %s: %v", q, err)
+		}
+	}
+}
