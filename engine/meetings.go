@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/store"
@@ -30,28 +32,21 @@ func (w *prepareWorker) Work(ctx context.Context, job *river.Job[PrepareMeetingA
 	if m.Status == grant.MeetingEnded || m.Status == grant.MeetingDeleted || !e.policy.MeetingInScope(m) {
 		return nil
 	}
-	for _, g := range e.granters {
-		state := grant.GranterState{Granter: g.Name(), Phase: grant.GranterPrepared}
-		if err := g.Prepare(ctx, m); err != nil {
-			d := decide(err, job.Attempt, job.MaxAttempts, e.now(), time.Time{})
-			switch d.Action {
-			case Snooze:
-				return river.JobSnooze(d.After)
-			case Retry:
-				return err
+	err = e.eachGranter(ctx, job.JobRow, m, granterStep{
+		done: grant.GranterPrepared, failed: grant.GranterPrepareFailed, logLevel: slog.LevelWarn,
+		logMsg: "meeting preparation failed",
+		run: func(ctx context.Context, g grant.Granter, m grant.Meeting) (string, error) {
+			if err := g.Prepare(ctx, m); err != nil {
+				return "", err
 			}
-			// A granter that cannot prepare still grants lazily, per joiner;
-			// the failure is shown on the meeting, and the others prepare.
-			state.Phase, state.Detail = grant.GranterPrepareFailed, string(d.Reason)+": "+err.Error()
-			e.logger.WarnContext(ctx, "meeting preparation failed", "meeting_id", m.ID, "granter", g.Name(),
-				"reason", string(d.Reason), "error", err.Error())
-		} else if pd, ok := g.(grant.PrepareDetailer); ok {
-			state.Detail = pd.PrepareDetail(m)
-		}
-		state.At = e.now()
-		if err := e.store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
-			return err
-		}
+			if pd, ok := g.(grant.PrepareDetailer); ok {
+				return pd.PrepareDetail(m), nil
+			}
+			return "", nil
+		},
+	})
+	if err != nil {
+		return err
 	}
 	e.logger.InfoContext(ctx, "meeting prepared", "meeting_id", m.ID, "meeting_uuid", m.UUID)
 	return nil
@@ -76,24 +71,15 @@ func (w *finishWorker) Work(ctx context.Context, job *river.Job[FinishMeetingArg
 	if m.Live() && m.UUID != job.Args.MeetingUUID {
 		return nil // the next instance already started; it keeps the session
 	}
-	for _, g := range e.granters {
-		state := grant.GranterState{Granter: g.Name(), Phase: grant.GranterFinished}
-		if err := g.Finish(ctx, m); err != nil {
-			d := decide(err, job.Attempt, job.MaxAttempts, e.now(), time.Time{})
-			switch d.Action {
-			case Snooze:
-				return river.JobSnooze(d.After)
-			case Retry:
-				return err
-			}
-			state.Phase, state.Detail = grant.GranterFinishFailed, string(d.Reason)+": "+err.Error()
-			e.logger.ErrorContext(ctx, "meeting finish failed", "meeting_id", m.ID, "granter", g.Name(),
-				"reason", string(d.Reason), "error", err.Error())
-		}
-		state.At = e.now()
-		if err := e.store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
-			return err
-		}
+	err = e.eachGranter(ctx, job.JobRow, m, granterStep{
+		done: grant.GranterFinished, failed: grant.GranterFinishFailed, logLevel: slog.LevelError,
+		logMsg: "meeting finish failed",
+		run: func(ctx context.Context, g grant.Granter, m grant.Meeting) (string, error) {
+			return "", g.Finish(ctx, m)
+		},
+	})
+	if err != nil {
+		return err
 	}
 	settled := 0
 	err = e.store.InTx(ctx, func(tx store.Tx) error {
@@ -124,5 +110,44 @@ func (w *finishWorker) Work(ctx context.Context, job *river.Job[FinishMeetingArg
 		e.countGrant("", grant.StateSkipped, grant.ReasonMeetingEnded)
 	}
 	e.logger.InfoContext(ctx, "meeting finished", "meeting_id", m.ID, "meeting_uuid", job.Args.MeetingUUID, "pending_settled", settled)
+	return nil
+}
+
+// granterStep is one meeting-wide step every granter takes in turn: its
+// preparation or its finish.
+type granterStep struct {
+	done, failed grant.GranterPhase
+	logLevel     slog.Level
+	logMsg       string
+	// run takes the step for one granter and returns the detail to show.
+	run func(context.Context, grant.Granter, grant.Meeting) (string, error)
+}
+
+// eachGranter runs step for every granter and records each one's phase on the
+// meeting. A transient failure snoozes or retries the whole job (the steps
+// are idempotent); a permanent one is recorded for that granter, and the
+// others still run: a granter that cannot prepare still grants lazily, per
+// joiner, and one that cannot finish must not keep the rest from cleaning up.
+func (e *Engine) eachGranter(ctx context.Context, job *rivertype.JobRow, m grant.Meeting, step granterStep) error {
+	for _, g := range e.granters {
+		state := grant.GranterState{Granter: g.Name(), Phase: step.done}
+		detail, err := step.run(ctx, g, m)
+		if err != nil {
+			d := decide(err, job.Attempt, job.MaxAttempts, e.now(), time.Time{})
+			switch d.Action {
+			case Snooze:
+				return river.JobSnooze(d.After)
+			case Retry:
+				return err
+			}
+			state.Phase, detail = step.failed, string(d.Reason)+": "+err.Error()
+			e.logger.Log(ctx, step.logLevel, step.logMsg, "meeting_id", m.ID, "granter", g.Name(),
+				"reason", string(d.Reason), "error", err.Error())
+		}
+		state.Detail, state.At = detail, e.now()
+		if err := e.store.SetGranterState(ctx, m.AccountID, m.ID, state); err != nil {
+			return err
+		}
+	}
 	return nil
 }
