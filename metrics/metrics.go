@@ -118,7 +118,7 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		Name: "cohost_host_client_calls_total",
 		Help: "makeCoHost calls of host pages by result (ok, not_in_roster, on_hold, timeout, error, lost).",
 	}, []string{"result"})
-	
+
 	m.JobErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cohost_job_errors_total",
 		Help: "Job attempts that ended in an error, by job kind (process_event, prepare_meeting, grant_participant, finish_meeting) and reason.",
