@@ -30,6 +30,7 @@ type AdminStore interface {
 	FindMeeting(ctx context.Context, meetingID string) (grant.Meeting, error)
 	ListParticipants(ctx context.Context, accountID, meetingID string) ([]grant.Participant, error)
 	GranterStates(ctx context.Context, accountID, meetingID string) ([]grant.GranterState, error)
+	GrantOutcomesSince(ctx context.Context, since time.Time) (store.GrantOutcomes, error)
 }
 
 // maxBearerTokenLen bounds the work spent on a token: real admin tokens are a
@@ -48,6 +49,7 @@ const shortSecretDetail = "COHOST_ADMIN_SECRET is shorter than 32 bytes, so the 
 //
 //	GET    /v1/meetings?limit=N                  recent meetings with grant counts
 //	GET    /v1/meetings/{meetingId}              a meeting, its granters and every participant's grant
+//	GET    /v1/summary?window=1h                 the grant outcomes of the last window, meetings live
 //	POST   /v1/meetings/{meetingId}/host-link    a host link for the meeting (host-client granter)
 //	DELETE /v1/meetings/{meetingId}/host-link    revoke every host link of the meeting
 //
@@ -118,7 +120,7 @@ func (a *Admin) Mount(r chi.Router) {
 		r.Use(a.authenticate)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, api.AdminErrNotFound,
-				"no such admin route; the admin API serves GET /v1/meetings, GET /v1/meetings/{meetingId} and POST|DELETE /v1/meetings/{meetingId}/host-link")
+				"no such admin route; the admin API serves GET /v1/meetings, GET /v1/meetings/{meetingId}, GET /v1/summary and POST|DELETE /v1/meetings/{meetingId}/host-link")
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			allow := "GET"
@@ -130,6 +132,7 @@ func (a *Admin) Mount(r chi.Router) {
 		})
 		r.Get("/meetings", a.listMeetings)
 		r.Get("/meetings/{meetingId}", a.getMeeting)
+		r.Get("/summary", a.summary)
 		r.Post("/meetings/{meetingId}/host-link", a.mintHostLink)
 		r.Delete("/meetings/{meetingId}/host-link", a.revokeHostLinks)
 	})
@@ -279,7 +282,7 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Meetings = append(out.Meetings, adminMeeting(m, ps))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSONTagged(w, r, out)
 }
 
 func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
@@ -322,7 +325,63 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		out.Participants = append(out.Participants, adminParticipant(p))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSONTagged(w, r, out)
+}
+
+func (a *Admin) summary(w http.ResponseWriter, r *http.Request) {
+	window := api.AdminDefaultWindow
+	if q := r.URL.Query(); q.Has("window") {
+		d, err := time.ParseDuration(q.Get("window"))
+		if err != nil || d < api.AdminMinWindow || d > api.AdminMaxWindow || d%time.Second != 0 {
+			writeError(w, http.StatusBadRequest, api.AdminErrInvalidWindow,
+				"window must be a duration of whole seconds from 1m to 24h, like 15m or 1h (default 1h)")
+			return
+		}
+		window = d
+	}
+	o, err := a.store.GrantOutcomesSince(r.Context(), time.Now().Add(-window))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	out := api.AdminSummary{
+		WindowSeconds: int64(window / time.Second),
+		MeetingsLive:  int(o.MeetingsLive),
+		Grants: api.AdminGrantCounts{
+			Pending:   o.ByState[grant.StatePending],
+			Granted:   o.ByState[grant.StateGranted],
+			Confirmed: o.ByState[grant.StateConfirmed],
+			Skipped:   o.ByState[grant.StateSkipped],
+			Failed:    o.ByState[grant.StateFailed],
+		},
+		Reasons:       make([]api.AdminReasonCount, 0, len(o.ByReason)),
+		TimeToGrant:   durationStats(o.TimeToGrant),
+		TimeToConfirm: durationStats(o.TimeToConfirm),
+	}
+	for _, n := range o.ByState {
+		out.Grants.Total += n
+	}
+	for _, rc := range o.ByReason {
+		out.Reasons = append(out.Reasons, api.AdminReasonCount{State: string(rc.State), Reason: string(rc.Reason),
+			ReasonText: rc.Reason.Text(), Count: rc.Count})
+	}
+	writeJSONTagged(w, r, out)
+}
+
+// durationStats summarises sorted durations with nearest-rank percentiles: each is a duration
+// that was measured, never an interpolation between two.
+func durationStats(sorted []time.Duration) api.AdminDurationStats {
+	out := api.AdminDurationStats{Count: len(sorted)}
+	if len(sorted) == 0 {
+		return out
+	}
+	rank := func(p int) *int64 {
+		i := (p*len(sorted)+99)/100 - 1 // ceil(p/100 · n), 1-based, as an index
+		ms := sorted[max(i, 0)].Milliseconds()
+		return &ms
+	}
+	out.P50MS, out.P90MS, out.MaxMS = rank(50), rank(90), rank(100)
+	return out
 }
 
 // storeError answers a failed ledger read: 503 when the database is out of
