@@ -161,7 +161,13 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, api.AdminErrUnauthorized, problem)
 			return
 		}
-		a.logger.InfoContext(r.Context(), "admin request", "subject", claims.Subject, "method", r.Method, "path", r.URL.Path)
+		// Reads are logged at debug: the console polls them every few seconds. Changes (host
+		// links) stay at info, with who made them.
+		level := slog.LevelInfo
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			level = slog.LevelDebug
+		}
+		a.logger.Log(r.Context(), level, "admin request", "subject", claims.Subject, "method", r.Method, "path", r.URL.Path)
 		next.ServeHTTP(w, r)
 	})
 }
