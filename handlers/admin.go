@@ -31,6 +31,7 @@ type AdminStore interface {
 	ListParticipants(ctx context.Context, accountID, meetingID string) ([]grant.Participant, error)
 	GranterStates(ctx context.Context, accountID, meetingID string) ([]grant.GranterState, error)
 	GrantOutcomesSince(ctx context.Context, since time.Time) (store.GrantOutcomes, error)
+	GrantCountsByMeeting(ctx context.Context, meetings []store.MeetingKey) (map[store.MeetingKey]map[grant.State]int, error)
 }
 
 // maxBearerTokenLen bounds the work spent on a token: real admin tokens are a
@@ -277,16 +278,19 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
+	keys := make([]store.MeetingKey, 0, len(meetings))
+	for _, m := range meetings {
+		keys = append(keys, store.MeetingKey{AccountID: m.AccountID, MeetingID: m.ID})
+	}
+	// One statement for every listed meeting's counts: the console polls this list.
+	counts, err := a.store.GrantCountsByMeeting(ctx, keys)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
 	out := api.AdminMeetingList{Meetings: make([]api.AdminMeeting, 0, len(meetings)), Limit: limit}
 	for _, m := range meetings {
-		// One query per meeting, bounded by limit: the store has no
-		// per-meeting aggregate, and the admin API is not a hot path.
-		ps, err := a.store.ListParticipants(ctx, m.AccountID, m.ID)
-		if err != nil {
-			a.storeError(w, r, err)
-			return
-		}
-		out.Meetings = append(out.Meetings, adminMeeting(m, ps))
+		out.Meetings = append(out.Meetings, adminMeeting(m, counts[store.MeetingKey{AccountID: m.AccountID, MeetingID: m.ID}]))
 	}
 	writeJSONTagged(w, r, out)
 }
@@ -320,8 +324,12 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
+	byState := map[grant.State]int{}
+	for _, p := range ps {
+		byState[p.State]++
+	}
 	out := api.AdminMeetingDetail{
-		Meeting:      adminMeeting(m, ps),
+		Meeting:      adminMeeting(m, byState),
 		Granters:     make([]api.AdminGranterState, 0, len(gs)),
 		Participants: make([]api.AdminParticipant, 0, len(ps)),
 	}
@@ -353,19 +361,10 @@ func (a *Admin) summary(w http.ResponseWriter, r *http.Request) {
 	out := api.AdminSummary{
 		WindowSeconds: int64(window / time.Second),
 		MeetingsLive:  int(o.MeetingsLive),
-		Grants: api.AdminGrantCounts{
-			Pending:   o.ByState[grant.StatePending],
-			Granted:   o.ByState[grant.StateGranted],
-			Confirmed: o.ByState[grant.StateConfirmed],
-			Skipped:   o.ByState[grant.StateSkipped],
-			Failed:    o.ByState[grant.StateFailed],
-		},
+		Grants:        grantCounts(o.ByState),
 		Reasons:       make([]api.AdminReasonCount, 0, len(o.ByReason)),
 		TimeToGrant:   durationStats(o.TimeToGrant),
 		TimeToConfirm: durationStats(o.TimeToConfirm),
-	}
-	for _, n := range o.ByState {
-		out.Grants.Total += n
 	}
 	for _, rc := range o.ByReason {
 		out.Reasons = append(out.Reasons, api.AdminReasonCount{State: string(rc.State), Reason: string(rc.Reason),
@@ -414,7 +413,8 @@ func isMeetingID(s string) bool {
 	return true
 }
 
-func adminMeeting(m grant.Meeting, ps []grant.Participant) api.AdminMeeting {
+// adminMeeting is a meeting of the ledger with its participants counted by state (byState).
+func adminMeeting(m grant.Meeting, byState map[grant.State]int) api.AdminMeeting {
 	out := api.AdminMeeting{
 		AccountID: m.AccountID,
 		MeetingID: m.ID,
@@ -430,22 +430,24 @@ func adminMeeting(m grant.Meeting, ps []grant.Participant) api.AdminMeeting {
 	if len(m.TrackingFields) > 0 {
 		out.TrackingFields = m.TrackingFields
 	}
-	for _, p := range ps {
-		out.Grants.Total++
-		switch p.State {
-		case grant.StatePending:
-			out.Grants.Pending++
-		case grant.StateGranted:
-			out.Grants.Granted++
-		case grant.StateConfirmed:
-			out.Grants.Confirmed++
-		case grant.StateSkipped:
-			out.Grants.Skipped++
-		case grant.StateFailed:
-			out.Grants.Failed++
-		}
-	}
+	out.Grants = grantCounts(byState)
 	return out
+}
+
+// grantCounts is the API's counts of participants by state; total counts every row, in a known
+// state or not.
+func grantCounts(byState map[grant.State]int) api.AdminGrantCounts {
+	c := api.AdminGrantCounts{
+		Pending:   byState[grant.StatePending],
+		Granted:   byState[grant.StateGranted],
+		Confirmed: byState[grant.StateConfirmed],
+		Skipped:   byState[grant.StateSkipped],
+		Failed:    byState[grant.StateFailed],
+	}
+	for _, n := range byState {
+		c.Total += n
+	}
+	return c
 }
 
 func adminParticipant(p grant.Participant) api.AdminParticipant {

@@ -54,6 +54,9 @@ func (s stubLedger) GranterStates(context.Context, string, string) ([]grant.Gran
 func (s stubLedger) GrantOutcomesSince(context.Context, time.Time) (store.GrantOutcomes, error) {
 	return store.GrantOutcomes{}, s.err
 }
+func (s stubLedger) GrantCountsByMeeting(context.Context, []store.MeetingKey) (map[store.MeetingKey]map[grant.State]int, error) {
+	return nil, s.err
+}
 
 // adminLog collects cohostd's log lines for assertions.
 type adminLog struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
@@ -85,6 +86,54 @@ func (s *Store) GrantOutcomesSince(ctx context.Context, since time.Time) (GrantO
 	slices.Sort(out.TimeToConfirm)
 	if out.MeetingsLive, err = s.LiveMeetings(ctx); err != nil {
 		return out, fmt.Errorf("store: grant outcomes: live meetings: %w", err)
+	}
+	return out, nil
+}
+
+// MeetingKey names a meeting across accounts.
+type MeetingKey struct{ AccountID, MeetingID string }
+
+// GrantCountsByMeeting counts the participants of each of the meetings (all their instances) by
+// grant state, in one statement: the meeting list would otherwise read every listed meeting's
+// participants, once per meeting, on each of the console's polls.
+func (s *Store) GrantCountsByMeeting(ctx context.Context, meetings []MeetingKey) (map[MeetingKey]map[grant.State]int, error) {
+	out := make(map[MeetingKey]map[grant.State]int, len(meetings))
+	if len(meetings) == 0 {
+		return out, nil
+	}
+	var (
+		values strings.Builder
+		args   = make([]any, 0, 2*len(meetings))
+	)
+	for i, m := range meetings {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+		args = append(args, m.AccountID, m.MeetingID)
+	}
+	r, err := s.eng.db().query(ctx, `SELECT account_id, meeting_id, state, count(*) FROM participants
+		WHERE (account_id, meeting_id) IN (VALUES `+values.String()+`) GROUP BY account_id, meeting_id, state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: grant counts: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var (
+			k     MeetingKey
+			state string
+			n     int
+		)
+		if err := r.Scan(&k.AccountID, &k.MeetingID, &state, &n); err != nil {
+			return nil, fmt.Errorf("store: grant counts: %w", err)
+		}
+		if out[k] == nil {
+			out[k] = map[grant.State]int{}
+		}
+		out[k][grant.State(state)] = n
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("store: grant counts: %w", err)
 	}
 	return out, nil
 }
