@@ -77,7 +77,7 @@ func TestConsoleSignInAndMeeting(t *testing.T) {
 	if cur := browser.Eval[string](t, e.b, `document.querySelector('a.m-link[aria-current="page"]').dataset.id`); cur != "85746065432" {
 		t.Errorf("the chosen meeting in the list is %s", cur)
 	}
-	for _, want := range []string{"permissions", "Preparation failed", "locked by the account admin: in_meeting.annotation", "host-client", "Prepared"} {
+	for _, want := range []string{"permissions", "Prepare failed", "locked by the account admin: in_meeting.annotation", "host-client", "Prepared"} {
 		if !strings.Contains(e.text(t, "#prep"), want) {
 			t.Errorf("the preparation does not say %q: %s", want, e.text(t, "#prep"))
 		}

@@ -8,7 +8,7 @@ import * as words from './words.js';
 
 const phaseLabel = {
   prepared: 'Prepared',
-  prepare_failed: 'Preparation failed',
+  prepare_failed: 'Prepare failed',
   finished: 'Finished',
   finish_failed: 'Finish failed',
   event_failed: 'Event failed',
@@ -118,9 +118,9 @@ export class Detail {
     list.replaceChildren(...gs.map((g) => el('li', { class: 'prep-item', 'data-state': g.state, 'data-granter': g.granter },
       el('p', { class: 'prep-line' },
         el('span', { class: 'prep-granter' }, g.granter === 'cohost' ? 'cohost (engine)' : g.granter),
-        g.at ? el('span', { class: 'prep-at', title: words.fullTime(g.at) }, words.when(g.at)) : null,
         el('span', { class: 'badge', 'data-phase': g.state }, phaseLabel[g.state] || g.state)),
-      g.detail ? el('p', { class: 'prep-detail' }, g.detail) : null)));
+      el('p', { class: 'prep-detail' }, g.detail || '',
+        g.at ? el('span', { class: 'prep-at', title: words.fullTime(g.at) }, `${g.detail ? ' · ' : ''}${words.when(g.at)}`) : null))));
     show($('prep-none'), gs.length === 0);
   }
 
