@@ -119,6 +119,11 @@ func TestConsoleSignInAndMeeting(t *testing.T) {
 	if stored := browser.Eval[bool](t, e.b, `sessionStorage.getItem('cohost.console.admin-token') === null`); !stored {
 		t.Error("Forget token leaves the token in sessionStorage")
 	}
+	for _, name := range []string{"Jonas Berg", "grace@example.com", "Quarterly all-hands"} {
+		if browser.Eval[bool](t, e.b, `document.body.textContent.includes(`+jsQuote(name)+`)`) {
+			t.Errorf("%q is still in the page after Forget token", name)
+		}
+	}
 	for _, r := range e.admin.Requests() {
 		if strings.Contains(r.URI, e.token) {
 			t.Errorf("the token is in a request's address: %s", r.URI)
@@ -178,6 +183,9 @@ func TestConsolePollsAndUpdates(t *testing.T) {
 	update(confirmed, func(g *api.AdminGrantCounts) { g.Pending--; g.Confirmed++ })
 	e.waitPage(t, "the newcomer confirmed", `(() => { const tr = document.querySelector('#people tr[data-key="pu-new-zoe"]'); return tr && tr.dataset.state === 'confirmed'; })()`)
 	e.waitText(t, `#d-counts [data-state="confirmed"] .chip-n`, fmt.Sprint(live.Meeting.Grants.Confirmed+1))
+	if got := browser.Eval[string](t, e.b, `document.getElementById('d-announce').textContent`); !strings.Contains(got, fmt.Sprintf("%d co-host", live.Meeting.Grants.Confirmed+1)) {
+		t.Errorf("the change is announced as %q", got)
+	}
 	e.waitText(t, `#meeting-list a[data-id="85746065432"]`, fmt.Sprintf("%d co-host", live.Meeting.Grants.Confirmed+1))
 	var now []api.AdminParticipant
 	e.admin.set(func(f *fakeAdmin) { now = f.details["85746065432"].Participants })

@@ -327,6 +327,11 @@ func (e *consoleEnv) assertClean(t *testing.T, allow func(browser.Message) bool)
 	}
 }
 
+func jsQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 func adminAPIFailure(m browser.Message) bool { return strings.Contains(m.URL, "/v1/") }
 
 func (e *consoleEnv) dump() string {

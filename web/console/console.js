@@ -87,6 +87,12 @@ function stop() {
   epoch++;
   clearTimeout(timer);
   timer = 0;
+  if (api) {
+    // Names and emails of the ended session leave the page with it.
+    meetings.clear();
+    detail.clear();
+    totals.clear();
+  }
   api = null;
   banner('');
 }

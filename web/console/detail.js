@@ -53,6 +53,19 @@ export class Detail {
     show($('d-body'), false);
   }
 
+  // clear forgets the meeting shown (a session ended: nothing of it stays in the page).
+  clear() {
+    this.none(true);
+    $('d-counts').replaceChildren();
+    delete $('d-counts').dataset.key;
+    $('prep').replaceChildren();
+    delete $('prep').dataset.key;
+    $('chart').replaceChildren();
+    setText($('d-topic'), '');
+    setText($('d-meta'), '');
+    setText($('d-announce'), '');
+  }
+
   reset(id) {
     if (id === this.id) return;
     this.id = id;
@@ -84,7 +97,12 @@ export class Detail {
     const key = JSON.stringify(g);
     const list = $('d-counts');
     if (list.dataset.key === key) return;
+    // A change of the open meeting's counts is announced (not the first counts it shows).
+    if (list.dataset.key && list.dataset.meeting === this.id) {
+      setText($('d-announce'), `${this.data.meeting.topic || 'This meeting'}: ${words.states.map((s) => `${Number(g[s]) || 0} ${words.stateLabel[s].toLowerCase()}`).join(', ')}`);
+    }
     list.dataset.key = key;
+    list.dataset.meeting = this.id;
     list.replaceChildren(...words.states.map((s) => el('li', { class: 'chip', 'data-state': s, title: words.stateMeaning[s] },
       el('span', { class: 'chip-n' }, String(Number(g[s]) || 0)), el('span', { class: 'chip-label' }, words.stateLabel[s]))));
   }

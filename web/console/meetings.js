@@ -71,6 +71,15 @@ export class MeetingList {
     show($('meetings-empty'), meetings.length === 0);
   }
 
+  // clear forgets every meeting shown (a session ended: nothing of it stays in the page).
+  clear() {
+    this.list.replaceChildren();
+    this.nodes.clear();
+    this.loaded = false;
+    setText($('meetings-count'), '');
+    show($('meetings-empty'), false);
+  }
+
   // focus puts the keyboard on the list's tab stop; false when the list is empty.
   focus() {
     const stop = this.list.querySelector('a.m-link[tabindex="0"]') || this.list.querySelector('a.m-link');

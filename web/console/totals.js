@@ -12,6 +12,13 @@ export class Totals {
     this.last = '';
   }
 
+  clear() {
+    this.render({ grants: {}, reasons: [], time_to_grant: {}, time_to_confirm: {}, meetings_live: 0 });
+    setText($('tot-total'), '–');
+    setText($('tot-live'), '–');
+    this.last = '';
+  }
+
   render(s) {
     const key = JSON.stringify(s);
     if (key === this.last) return;
