@@ -3,7 +3,7 @@ package api
 import "time"
 
 // AdminOpenAPIFile is the name, inside OpenAPI, of the admin API contract: the queryable grant
-// ledger (GET /v1/meetings, GET /v1/meetings/{meetingId}).
+// ledger (GET /v1/meetings, GET /v1/meetings/{meetingId}, GET /v1/summary) and the host links.
 const AdminOpenAPIFile = "admin.openapi.yaml"
 
 // The bearer JWT of the admin API: HS256 keyed with COHOST_ADMIN_SECRET, claims aud (must include
@@ -22,6 +22,14 @@ const (
 	AdminMaxLimit     = 500
 )
 
+// Bounds of the window query parameter of GET /v1/summary: a Go duration of whole seconds. The
+// upper bound keeps the query to the rows of one day, which retention always keeps.
+const (
+	AdminDefaultWindow = time.Hour
+	AdminMinWindow     = time.Minute
+	AdminMaxWindow     = 24 * time.Hour
+)
+
 // Error codes (ErrorResponse.Error) of the admin API.
 const (
 	// AdminErrDisabled (404 on every /v1 route): COHOST_ADMIN_SECRET is not
@@ -31,13 +39,17 @@ const (
 	AdminErrUnauthorized = "unauthorized"
 	// AdminErrInvalidLimit (400): limit is not an integer from 1 to AdminMaxLimit.
 	AdminErrInvalidLimit = "invalid_limit"
+	// AdminErrInvalidWindow (400): window is not a duration of whole seconds from
+	// AdminMinWindow to AdminMaxWindow.
+	AdminErrInvalidWindow = "invalid_window"
 	// AdminErrInvalidMeetingID (400): meetingId is not a numeric Zoom meeting id.
 	AdminErrInvalidMeetingID = "invalid_meeting_id"
 	// AdminErrMeetingNotFound (404): the ledger has no meeting with that id.
 	AdminErrMeetingNotFound = "meeting_not_found"
 	// AdminErrNotFound (404): no such route under /v1.
 	AdminErrNotFound = "not_found"
-	// AdminErrMethodNotAllowed (405): the admin API only answers GET.
+	// AdminErrMethodNotAllowed (405): the route does not take the method (the ledger routes
+	// answer GET only).
 	AdminErrMethodNotAllowed = "method_not_allowed"
 	// AdminErrUnavailable (503): the database cannot be reached; retry.
 	AdminErrUnavailable = "unavailable"
@@ -184,4 +196,41 @@ type AdminParticipant struct {
 	TimeToGrantMS   *int64 `json:"time_to_grant_ms,omitempty"`
 	TimeToConfirmMS *int64 `json:"time_to_confirm_ms,omitempty"`
 	Attempts        int    `json:"attempts"`
+}
+
+// AdminSummary is the body of GET /v1/summary: the grant outcomes of the joins cohostd saw in
+// the window that ends now, and the meetings live now. It carries no timestamp of its own, so
+// that the same ledger gives the same body (and ETag) on every replica and every poll.
+type AdminSummary struct {
+	// WindowSeconds is the window applied (the query's, or AdminDefaultWindow).
+	WindowSeconds int64 `json:"window_seconds"`
+	// MeetingsLive counts the meetings that have started and not ended, now.
+	MeetingsLive int `json:"meetings_live"`
+	// Grants counts the participants whose join cohostd saw in the window, by their grant state now.
+	Grants AdminGrantCounts `json:"grants"`
+	// Reasons counts the skipped and failed among them by state and reason, most frequent first.
+	Reasons []AdminReasonCount `json:"reasons"`
+	// TimeToGrant is join seen → a granter succeeded (for permissions: the abilities are in
+	// place); TimeToConfirm is join seen → Zoom confirmed the co-host role, the time to co-host.
+	TimeToGrant   AdminDurationStats `json:"time_to_grant"`
+	TimeToConfirm AdminDurationStats `json:"time_to_confirm"`
+}
+
+// AdminReasonCount is how many grants of the window ended in one state for one reason.
+type AdminReasonCount struct {
+	// State is skipped or failed.
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	// ReasonText is the reason's sentence for people.
+	ReasonText string `json:"reason_text"`
+	Count      int    `json:"count"`
+}
+
+// AdminDurationStats summarises durations: nearest-rank percentiles and the largest, in
+// milliseconds, left out when Count is 0.
+type AdminDurationStats struct {
+	Count int    `json:"count"`
+	P50MS *int64 `json:"p50_ms,omitempty"`
+	P90MS *int64 `json:"p90_ms,omitempty"`
+	MaxMS *int64 `json:"max_ms,omitempty"`
 }

@@ -36,14 +36,17 @@ type adminResponse struct {
 	} `yaml:"content"`
 }
 
+type adminParameter struct {
+	Ref    string      `yaml:"$ref"`
+	Name   string      `yaml:"name"`
+	In     string      `yaml:"in"`
+	Schema adminSchema `yaml:"schema"`
+}
+
 type adminOperation struct {
 	OperationID string                   `yaml:"operationId"`
 	Responses   map[string]adminResponse `yaml:"responses"`
-	Parameters  []struct {
-		Name   string      `yaml:"name"`
-		In     string      `yaml:"in"`
-		Schema adminSchema `yaml:"schema"`
-	} `yaml:"parameters"`
+	Parameters  []adminParameter         `yaml:"parameters"`
 }
 
 type adminDoc struct {
@@ -56,8 +59,10 @@ type adminDoc struct {
 			Scheme       string `yaml:"scheme"`
 			BearerFormat string `yaml:"bearerFormat"`
 		} `yaml:"securitySchemes"`
-		Responses map[string]adminResponse `yaml:"responses"`
-		Schemas   map[string]adminSchema   `yaml:"schemas"`
+		Responses  map[string]adminResponse  `yaml:"responses"`
+		Schemas    map[string]adminSchema    `yaml:"schemas"`
+		Parameters map[string]adminParameter `yaml:"parameters"`
+		Headers    map[string]yaml.Node      `yaml:"headers"`
 	} `yaml:"components"`
 }
 
@@ -133,7 +138,11 @@ func resolves(doc adminDoc, ref string) bool {
 		_, ok := doc.Components.Responses[parts[1]]
 		return ok
 	case "headers":
-		return parts[1] == "WWW-Authenticate"
+		_, ok := doc.Components.Headers[parts[1]]
+		return ok
+	case "parameters":
+		_, ok := doc.Components.Parameters[parts[1]]
+		return ok
 	}
 	return false
 }
@@ -145,8 +154,9 @@ func TestAdminOpenAPIRoutesAndStatuses(t *testing.T) {
 		statuses []string
 		body     string
 	}{
-		{"/v1/meetings", []string{"200", "400", "401", "404", "500", "503"}, "MeetingList"},
-		{"/v1/meetings/{meetingId}", []string{"200", "400", "401", "404", "500", "503"}, "MeetingDetail"},
+		{"/v1/meetings", []string{"200", "304", "400", "401", "404", "500", "503"}, "MeetingList"},
+		{"/v1/meetings/{meetingId}", []string{"200", "304", "400", "401", "404", "500", "503"}, "MeetingDetail"},
+		{"/v1/summary", []string{"200", "304", "400", "401", "404", "500", "503"}, "Summary"},
 	}
 	if len(doc.Paths) != len(tests)+1 {
 		t.Errorf("paths = %d, want %d", len(doc.Paths), len(tests)+1)
@@ -172,6 +182,22 @@ func TestAdminOpenAPIRoutesAndStatuses(t *testing.T) {
 		if ref := o.Responses["401"].Ref; ref != "#/components/responses/Unauthorized" {
 			t.Errorf("GET %s 401 = %q, want the Unauthorized response", tt.path, ref)
 		}
+		// Pollers revalidate: every ledger read takes If-None-Match and answers an ETag, or 304.
+		if ref := o.Responses["304"].Ref; ref != "#/components/responses/NotModified" {
+			t.Errorf("GET %s 304 = %q, want the NotModified response", tt.path, ref)
+		}
+		if _, ok := o.Responses["200"].Headers["ETag"]; !ok {
+			t.Errorf("GET %s 200 has no ETag header", tt.path)
+		}
+		if !slices.ContainsFunc(o.Parameters, func(p adminParameter) bool { return p.Ref == "#/components/parameters/IfNoneMatch" }) {
+			t.Errorf("GET %s does not take If-None-Match", tt.path)
+		}
+	}
+	if p := doc.Components.Parameters["IfNoneMatch"]; p.Name != "If-None-Match" || p.In != "header" {
+		t.Errorf("IfNoneMatch parameter = %+v, want the If-None-Match header", p)
+	}
+	if _, ok := doc.Components.Responses["NotModified"].Headers["ETag"]; !ok {
+		t.Error("the NotModified response has no ETag header")
 	}
 	const hostLink = "/v1/meetings/{meetingId}/host-link"
 	for _, tt := range []struct {
@@ -194,10 +220,19 @@ func TestAdminOpenAPIRoutesAndStatuses(t *testing.T) {
 			t.Errorf("%s %s %s body %q, want %s", tt.method, hostLink, tt.ok, ref, tt.body)
 		}
 	}
-	list := adminOp(t, doc, "/v1/meetings", "get")
-	if len(list.Parameters) != 1 || list.Parameters[0].Name != "limit" || list.Parameters[0].In != "query" ||
-		list.Parameters[0].Schema.Type != "integer" {
-		t.Errorf("GET /v1/meetings parameters = %+v, want the integer query parameter limit", list.Parameters)
+	for _, tt := range []struct{ path, name, typ string }{
+		{"/v1/meetings", "limit", "integer"},
+		{"/v1/summary", "window", "string"},
+	} {
+		var query []adminParameter
+		for _, p := range adminOp(t, doc, tt.path, "get").Parameters {
+			if p.Ref == "" {
+				query = append(query, p)
+			}
+		}
+		if len(query) != 1 || query[0].Name != tt.name || query[0].In != "query" || query[0].Schema.Type != tt.typ {
+			t.Errorf("GET %s parameters = %+v, want the %s query parameter %s", tt.path, query, tt.typ, tt.name)
+		}
 	}
 }
 
@@ -235,6 +270,9 @@ func TestAdminOpenAPIMatchesGoTypes(t *testing.T) {
 		reflect.TypeFor[AdminHostLinkRequest](): "HostLinkRequest",
 		reflect.TypeFor[AdminHostLink]():        "HostLink",
 		reflect.TypeFor[AdminHostLinkRevoked](): "HostLinkRevoked",
+		reflect.TypeFor[AdminSummary]():         "Summary",
+		reflect.TypeFor[AdminReasonCount]():     "ReasonCount",
+		reflect.TypeFor[AdminDurationStats]():   "DurationStats",
 	}
 	if len(doc.Components.Schemas) != len(schemaOf) {
 		t.Errorf("schemas = %d, Go types = %d", len(doc.Components.Schemas), len(schemaOf))
@@ -333,7 +371,7 @@ func checkType(t *testing.T, where string, typ reflect.Type, s adminSchema, sche
 func TestAdminOpenAPIErrorCodes(t *testing.T) {
 	doc, _ := loadAdminDoc(t)
 	codes := []string{
-		AdminErrDisabled, AdminErrUnauthorized, AdminErrInvalidLimit, AdminErrInvalidMeetingID,
+		AdminErrDisabled, AdminErrUnauthorized, AdminErrInvalidLimit, AdminErrInvalidWindow, AdminErrInvalidMeetingID,
 		AdminErrMeetingNotFound, AdminErrNotFound, AdminErrMethodNotAllowed, AdminErrUnavailable,
 		AdminErrInternal, AdminErrInvalidBody, AdminErrHostClientOff, AdminErrPublicURLUnset, AdminErrMeetingUnknownToZoom,
 		AdminErrHostNotInAccount, AdminErrAccountIDRequired, AdminErrInvalidTTL, AdminErrZoomFailed,

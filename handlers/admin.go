@@ -30,6 +30,8 @@ type AdminStore interface {
 	FindMeeting(ctx context.Context, meetingID string) (grant.Meeting, error)
 	ListParticipants(ctx context.Context, accountID, meetingID string) ([]grant.Participant, error)
 	GranterStates(ctx context.Context, accountID, meetingID string) ([]grant.GranterState, error)
+	GrantOutcomesSince(ctx context.Context, since time.Time) (store.GrantOutcomes, error)
+	GrantCountsByMeeting(ctx context.Context, meetings []store.MeetingKey) (map[store.MeetingKey]map[grant.State]int, error)
 }
 
 // maxBearerTokenLen bounds the work spent on a token: real admin tokens are a
@@ -48,6 +50,7 @@ const shortSecretDetail = "COHOST_ADMIN_SECRET is shorter than 32 bytes, so the 
 //
 //	GET    /v1/meetings?limit=N                  recent meetings with grant counts
 //	GET    /v1/meetings/{meetingId}              a meeting, its granters and every participant's grant
+//	GET    /v1/summary?window=1h                 the grant outcomes of the last window, meetings live
 //	POST   /v1/meetings/{meetingId}/host-link    a host link for the meeting (host-client granter)
 //	DELETE /v1/meetings/{meetingId}/host-link    revoke every host link of the meeting
 //
@@ -118,7 +121,7 @@ func (a *Admin) Mount(r chi.Router) {
 		r.Use(a.authenticate)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, api.AdminErrNotFound,
-				"no such admin route; the admin API serves GET /v1/meetings, GET /v1/meetings/{meetingId} and POST|DELETE /v1/meetings/{meetingId}/host-link")
+				"no such admin route; the admin API serves GET /v1/meetings, GET /v1/meetings/{meetingId}, GET /v1/summary and POST|DELETE /v1/meetings/{meetingId}/host-link")
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			allow := "GET"
@@ -130,6 +133,7 @@ func (a *Admin) Mount(r chi.Router) {
 		})
 		r.Get("/meetings", a.listMeetings)
 		r.Get("/meetings/{meetingId}", a.getMeeting)
+		r.Get("/summary", a.summary)
 		r.Post("/meetings/{meetingId}/host-link", a.mintHostLink)
 		r.Delete("/meetings/{meetingId}/host-link", a.revokeHostLinks)
 	})
@@ -158,7 +162,13 @@ func (a *Admin) authenticate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, api.AdminErrUnauthorized, problem)
 			return
 		}
-		a.logger.InfoContext(r.Context(), "admin request", "subject", claims.Subject, "method", r.Method, "path", r.URL.Path)
+		// Reads are logged at debug: the console polls them every few seconds. Changes (host
+		// links) stay at info, with who made them.
+		level := slog.LevelInfo
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			level = slog.LevelDebug
+		}
+		a.logger.Log(r.Context(), level, "admin request", "subject", claims.Subject, "method", r.Method, "path", r.URL.Path)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -268,18 +278,21 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
+	keys := make([]store.MeetingKey, 0, len(meetings))
+	for _, m := range meetings {
+		keys = append(keys, store.MeetingKey{AccountID: m.AccountID, MeetingID: m.ID})
+	}
+	// One statement for every listed meeting's counts: the console polls this list.
+	counts, err := a.store.GrantCountsByMeeting(ctx, keys)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
 	out := api.AdminMeetingList{Meetings: make([]api.AdminMeeting, 0, len(meetings)), Limit: limit}
 	for _, m := range meetings {
-		// One query per meeting, bounded by limit: the store has no
-		// per-meeting aggregate, and the admin API is not a hot path.
-		ps, err := a.store.ListParticipants(ctx, m.AccountID, m.ID)
-		if err != nil {
-			a.storeError(w, r, err)
-			return
-		}
-		out.Meetings = append(out.Meetings, adminMeeting(m, ps))
+		out.Meetings = append(out.Meetings, adminMeeting(m, counts[store.MeetingKey{AccountID: m.AccountID, MeetingID: m.ID}]))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSONTagged(w, r, out)
 }
 
 func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
@@ -311,8 +324,12 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
+	byState := map[grant.State]int{}
+	for _, p := range ps {
+		byState[p.State]++
+	}
 	out := api.AdminMeetingDetail{
-		Meeting:      adminMeeting(m, ps),
+		Meeting:      adminMeeting(m, byState),
 		Granters:     make([]api.AdminGranterState, 0, len(gs)),
 		Participants: make([]api.AdminParticipant, 0, len(ps)),
 	}
@@ -322,7 +339,54 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		out.Participants = append(out.Participants, adminParticipant(p))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSONTagged(w, r, out)
+}
+
+func (a *Admin) summary(w http.ResponseWriter, r *http.Request) {
+	window := api.AdminDefaultWindow
+	if q := r.URL.Query(); q.Has("window") {
+		d, err := time.ParseDuration(q.Get("window"))
+		if err != nil || d < api.AdminMinWindow || d > api.AdminMaxWindow || d%time.Second != 0 {
+			writeError(w, http.StatusBadRequest, api.AdminErrInvalidWindow,
+				"window must be a duration of whole seconds from 1m to 24h, like 15m or 1h (default 1h)")
+			return
+		}
+		window = d
+	}
+	o, err := a.store.GrantOutcomesSince(r.Context(), time.Now().Add(-window))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	out := api.AdminSummary{
+		WindowSeconds: int64(window / time.Second),
+		MeetingsLive:  int(o.MeetingsLive),
+		Grants:        grantCounts(o.ByState),
+		Reasons:       make([]api.AdminReasonCount, 0, len(o.ByReason)),
+		TimeToGrant:   durationStats(o.TimeToGrant),
+		TimeToConfirm: durationStats(o.TimeToConfirm),
+	}
+	for _, rc := range o.ByReason {
+		out.Reasons = append(out.Reasons, api.AdminReasonCount{State: string(rc.State), Reason: string(rc.Reason),
+			ReasonText: rc.Reason.Text(), Count: rc.Count})
+	}
+	writeJSONTagged(w, r, out)
+}
+
+// durationStats summarises sorted durations with nearest-rank percentiles: each is a duration
+// that was measured, never an interpolation between two.
+func durationStats(sorted []time.Duration) api.AdminDurationStats {
+	out := api.AdminDurationStats{Count: len(sorted)}
+	if len(sorted) == 0 {
+		return out
+	}
+	rank := func(p int) *int64 {
+		i := (p*len(sorted)+99)/100 - 1 // ceil(p/100 · n), 1-based, as an index
+		ms := sorted[max(i, 0)].Milliseconds()
+		return &ms
+	}
+	out.P50MS, out.P90MS, out.MaxMS = rank(50), rank(90), rank(100)
+	return out
 }
 
 // storeError answers a failed ledger read: 503 when the database is out of
@@ -349,7 +413,8 @@ func isMeetingID(s string) bool {
 	return true
 }
 
-func adminMeeting(m grant.Meeting, ps []grant.Participant) api.AdminMeeting {
+// adminMeeting is a meeting of the ledger with its participants counted by state (byState).
+func adminMeeting(m grant.Meeting, byState map[grant.State]int) api.AdminMeeting {
 	out := api.AdminMeeting{
 		AccountID: m.AccountID,
 		MeetingID: m.ID,
@@ -365,22 +430,24 @@ func adminMeeting(m grant.Meeting, ps []grant.Participant) api.AdminMeeting {
 	if len(m.TrackingFields) > 0 {
 		out.TrackingFields = m.TrackingFields
 	}
-	for _, p := range ps {
-		out.Grants.Total++
-		switch p.State {
-		case grant.StatePending:
-			out.Grants.Pending++
-		case grant.StateGranted:
-			out.Grants.Granted++
-		case grant.StateConfirmed:
-			out.Grants.Confirmed++
-		case grant.StateSkipped:
-			out.Grants.Skipped++
-		case grant.StateFailed:
-			out.Grants.Failed++
-		}
-	}
+	out.Grants = grantCounts(byState)
 	return out
+}
+
+// grantCounts is the API's counts of participants by state; total counts every row, in a known
+// state or not.
+func grantCounts(byState map[grant.State]int) api.AdminGrantCounts {
+	c := api.AdminGrantCounts{
+		Pending:   byState[grant.StatePending],
+		Granted:   byState[grant.StateGranted],
+		Confirmed: byState[grant.StateConfirmed],
+		Skipped:   byState[grant.StateSkipped],
+		Failed:    byState[grant.StateFailed],
+	}
+	for _, n := range byState {
+		c.Total += n
+	}
+	return c
 }
 
 func adminParticipant(p grant.Participant) api.AdminParticipant {

@@ -51,6 +51,12 @@ func (s stubLedger) ListParticipants(context.Context, string, string) ([]grant.P
 func (s stubLedger) GranterStates(context.Context, string, string) ([]grant.GranterState, error) {
 	return nil, s.err
 }
+func (s stubLedger) GrantOutcomesSince(context.Context, time.Time) (store.GrantOutcomes, error) {
+	return store.GrantOutcomes{}, s.err
+}
+func (s stubLedger) GrantCountsByMeeting(context.Context, []store.MeetingKey) (map[store.MeetingKey]map[grant.State]int, error) {
+	return nil, s.err
+}
 
 // adminLog collects cohostd's log lines for assertions.
 type adminLog struct {
@@ -513,7 +519,7 @@ func TestAdminStoreErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, logs := adminServer(t, stubLedger{err: tt.err}, adminSecret)
-			for _, path := range []string{"/v1/meetings", "/v1/meetings/1"} {
+			for _, path := range []string{"/v1/meetings", "/v1/meetings/1", "/v1/summary"} {
 				r := adminDo(t, srv, "GET", path, bearer(t))
 				if r.status != tt.want || r.errorBody(t).Error != tt.wantError {
 					t.Errorf("GET %s = %d %s, want %d %s", path, r.status, r.body, tt.want, tt.wantError)

@@ -130,10 +130,11 @@ func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			level := slog.LevelInfo
-			// Probes, and River UI's reads (it polls every few seconds), would
-			// drown the log; River UI's changes are logged with who made them.
+			// Probes, and the reads of River UI and of the console (both poll
+			// every few seconds), would drown the log; changes are logged with
+			// who made them.
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
-				r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, RiverUIPath+"/") {
+				r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, RiverUIPath+"/") || strings.HasPrefix(r.URL.Path, "/v1/")) {
 				level = slog.LevelDebug
 			}
 			attrs := []slog.Attr{

@@ -169,13 +169,15 @@ func (s *Server) Open(ctx context.Context) error {
 			if cfg.AuthMode == config.AuthOAuth {
 				oauth.Mount(r)
 			}
-			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is off.
+			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is
+			// off, and /console says how to turn it on.
 			if hosts != nil {
 				admin.WithHostLinks(hosts)
 				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
 			admin.Mount(r)
+			admin.MountConsole(r, consoleFiles{})
 			admin.MountRiverUI(uiCtx, r, ui)
 		},
 	})
@@ -452,3 +454,12 @@ func (f hostPageFiles) CSP() string {
 	}
 	return web.HostCSP(append(append([]string(nil), f.scripts...), f.assets+"/"))
 }
+
+// consoleFiles serves package web's operator console.
+type consoleFiles struct{}
+
+func (consoleFiles) Render(w io.Writer, adminOff string) error {
+	return web.RenderConsole(w, web.ConsoleData{AssetBase: handlers.ConsolePath + "/assets", AdminOff: adminOff})
+}
+func (consoleFiles) Assets() fs.FS { return web.ConsoleAssets() }
+func (consoleFiles) CSP() string   { return web.ConsoleCSP() }

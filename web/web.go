@@ -7,6 +7,9 @@
 // modules and CSS, embedded in the binary, with no build step; cohostd renders the HTML with
 // RenderHostPage, serves HostAssets under HostPageData.AssetBase and sends HostCSP as the page's
 // Content-Security-Policy.
+//
+// The operator console (console/) is where an operator sees who got co-host and why not: a client
+// of the admin API, served the same way (RenderConsole, ConsoleAssets, ConsoleCSP).
 package web
 
 import (

@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -343,6 +344,23 @@ func (b *Browser) AssertNoConsoleErrors(tb testing.TB) {
 			lines[i] = "  " + m.String()
 		}
 		tb.Errorf("browser: %d console error(s):\n%s", len(errs), strings.Join(lines, "\n"))
+	}
+}
+
+// GrantClipboard lets pages of origin (scheme://host:port) write and read the clipboard without
+// asking, so that a test can read back what a page copied (navigator.clipboard.readText).
+func (b *Browser) GrantClipboard(tb testing.TB, origin string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, b.Timeout)
+	defer cancel()
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+			Setting:    cdpbrowser.PermissionSettingGranted,
+			Origin:     origin,
+		}); err != nil {
+			tb.Fatalf("browser: grant %s to %s: %v", name, origin, err)
+		}
 	}
 }
 
