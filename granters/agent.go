@@ -3,6 +3,7 @@ package granters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -123,6 +124,14 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Partic
 	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
 		return false, zoomFailure("reading meeting "+m.ID, err)
+	}
+	if m.Status == grant.MeetingStarted && zm.Status != zoomclient.MeetingStatusStarted {
+		// cohostd's copy says live but Zoom no longer does: the host ended it
+		// and its meeting.ended is still queued. Joining as host now would start
+		// the meeting again, so wait for that event (after which the job finds
+		// the meeting ended) rather than open the session.
+		return false, &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonMeetingEnded, RetryAfter: a.retryDelay(p),
+			Message: fmt.Sprintf("Zoom reports meeting %s as %q, not started; the agent does not start it again", m.ID, zm.Status)}
 	}
 	hostID := zm.HostID
 	if hostID == "" {

@@ -66,16 +66,18 @@ func (l *restLogs) String() string {
 // restEnv is the real zoomclient talking to the real simulator over HTTP,
 // and a real store.
 type restEnv struct {
-	t     *testing.T
-	sim   *zoomsim.Sim
-	acct  zoomsim.Account
-	host  zoomsim.User
-	zc    *zoomclient.Client
-	st    *store.Store
-	url   string // the store's database, for a second replica
-	clock *restClock
-	logs  *restLogs
-	log   *slog.Logger
+	t    *testing.T
+	sim  *zoomsim.Sim
+	acct zoomsim.Account
+	host zoomsim.User
+	zc   *zoomclient.Client
+	st   *store.Store
+	url  string // the store's database, for a second replica
+	// simURL is the simulator's HTTP server.
+	simURL string
+	clock  *restClock
+	logs   *restLogs
+	log    *slog.Logger
 }
 
 func newRESTEnv(t *testing.T, engine string, cfg zoomsim.Config) *restEnv {
@@ -123,7 +125,7 @@ func newRESTEnv(t *testing.T, engine string, cfg zoomsim.Config) *restEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return &restEnv{t: t, sim: sim, acct: acct, host: host, zc: zc, st: st, url: url, clock: clock, logs: logs,
+	return &restEnv{t: t, sim: sim, simURL: srv.URL, acct: acct, host: host, zc: zc, st: st, url: url, clock: clock, logs: logs,
 		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 

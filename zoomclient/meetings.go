@@ -36,6 +36,10 @@ type Meeting struct {
 	Settings *MeetingSettings `json:"settings,omitempty"`
 }
 
+// MeetingStatusStarted is Meeting.Status while an instance of the meeting is
+// live; Zoom reports "waiting" otherwise.
+const MeetingStatusStarted = "started"
+
 // MeetingSettings are meeting-level settings. Every field is optional so that
 // an update sends only what is set, and a snapshot can be restored field by field.
 type MeetingSettings struct {
