@@ -161,11 +161,14 @@ func checkKeys(n *yaml.Node, path string) error {
 			}
 			return errors.New(msg)
 		}
-		if v.Kind == yaml.MappingNode {
-			child := k.Value
-			if path != "" {
-				child = path + "." + k.Value
-			}
+		child := k.Value
+		if path != "" {
+			child = path + "." + k.Value
+		}
+		// Only mappings whose keys are known are walked: walking the rest
+		// (the inside of tracking_fields) checks nothing, and following its
+		// aliases would take exponential time on a nested-alias document.
+		if _, known := knownKeys[child]; known && v.Kind == yaml.MappingNode {
 			if err := checkKeys(v, child); err != nil {
 				return err
 			}

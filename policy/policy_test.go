@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,29 @@ func TestParseRefusesDomainInAllowAndDeny(t *testing.T) {
 	}
 }
 
+// aliasBomb nests each anchor twice in the next, so a walk that follows
+// aliases visits 2^levels nodes. CI's fuzzer found this shape hanging Parse.
+func aliasBomb(levels int) []byte {
+	var b strings.Builder
+	b.WriteString("meetings:\n  tracking_fields:\n    l0: &l0 {a: 1}\n")
+	for i := 1; i < levels; i++ {
+		fmt.Fprintf(&b, "    l%d: &l%d {a: *l%d, b: *l%d}\n", i, i, i-1, i-1)
+	}
+	return []byte(b.String())
+}
+
+// A nested-alias document is refused in one line rather than walked. Before
+// the key check stopped at tracking_fields, 2^40 visits made this test hang.
+func TestParseRefusesAliasBomb(t *testing.T) {
+	_, err := policy.Parse(aliasBomb(40))
+	if err == nil {
+		t.Fatal("an alias bomb parsed as a policy")
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error is not one line: %q", err)
+	}
+}
+
 func TestLoadNamesFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(path, []byte("meetings:\n  bogus: 1\n"), 0o600); err != nil {
@@ -153,6 +177,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("meetings: &m {host_ids: [a]}\nparticipants: *m\n"))
 	f.Add([]byte("participants: {allow_email_domains: [a.com], deny_email_domains: [A.com]}\n"))
 	f.Add([]byte("~"))
+	f.Add(aliasBomb(12))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := policy.Parse(b)
 		if err == nil && p == nil {
