@@ -380,6 +380,10 @@ func (s *Service) Start(ctx context.Context, l store.HostLink) (api.HostStartRes
 			return err
 		}
 		p.SessionID, p.ClaimedAt, p.SeenAt, p.Connection = session, now, now, api.HostConnJoining
+		if !p.EndedAt.IsZero() {
+			// A call left from a meeting that ended is not this one's.
+			p.InflightCall, p.InflightKey, p.InflightUntil = "", "", time.Time{}
+		}
 		p.EndedAt = time.Time{}
 		if m.Live() {
 			p.MeetingUUID = m.UUID

@@ -361,6 +361,92 @@ func TestSyncPromotes(t *testing.T) {
 	})
 }
 
+// Zoom's role-change webhook often confirms a promotion before the page
+// reports makeCoHost resolved; the participant may then leave and the
+// meeting end before that report arrives. The report still says who made
+// them co-host: the ledger names the host page, and the promotion is done.
+func TestSyncCreditsTheHostPageAfterTheEnd(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		m := e.meeting()
+		id := strconv.FormatInt(m.ID, 10)
+		l, err := e.svc.MintLink(ctx, MintRequest{MeetingID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, _ := e.svc.Authenticate(ctx, secretOf(t, l.URL), id)
+		acct := link.AccountID
+		joinedAt := e.clock()
+		change := func(f func(tx store.Tx) error) {
+			t.Helper()
+			if err := e.st.InTx(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ada := func(tx store.Tx, f func(grant.Participant) grant.Participant) error {
+			p, err := tx.LockParticipant(ctx, acct, id, "inst-1", "AAA-1")
+			if err != nil {
+				return err
+			}
+			return tx.SaveParticipant(ctx, f(p))
+		}
+		change(func(tx store.Tx) error {
+			lm, err := tx.LockMeeting(ctx, acct, id)
+			if err != nil {
+				return err
+			}
+			lm.UUID, lm.Status, lm.StartedAt = "inst-1", grant.MeetingStarted, joinedAt
+			if err := tx.SaveMeeting(ctx, lm); err != nil {
+				return err
+			}
+			return ada(tx, func(p grant.Participant) grant.Participant {
+				p, _ = grant.ApplyJoin(p, grant.Join{At: joinedAt, SeenAt: joinedAt, UserID: "100", Name: "Ada"})
+				return p
+			})
+		})
+		start, err := e.svc.Start(ctx, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := api.HostRosterEntry{UserID: 1, ParticipantUUID: "{HOST}", UserName: "Host", IsHost: true}
+		first, err := e.svc.Sync(ctx, link, api.HostSyncRequest{SessionID: start.SessionID, Connection: api.HostConnConnected,
+			Me: &me, Roster: []api.HostRosterEntry{me, {UserID: 100, ParticipantUUID: "{aaa-1}", UserName: "Ada"}}})
+		if err != nil || first.Action.Kind != api.HostActionPromote {
+			t.Fatalf("first action %+v, %v", first.Action, err)
+		}
+		// The webhook confirms Ada, she leaves, the meeting ends.
+		e.advance(200 * time.Millisecond)
+		change(func(tx store.Tx) error {
+			return ada(tx, func(p grant.Participant) grant.Participant {
+				p, _ = grant.ApplyConfirm(p, e.clock(), e.clock())
+				return grant.ApplyLeave(p, e.clock().Add(time.Millisecond))
+			})
+		})
+		if err := e.st.EndHostPage(ctx, acct, id, "inst-1", e.clock()); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(100 * time.Millisecond)
+		last, err := e.svc.Sync(ctx, link, api.HostSyncRequest{SessionID: start.SessionID, Connection: api.HostConnConnected,
+			Me: &me, Roster: []api.HostRosterEntry{me}, Result: &api.HostCallResult{CallID: first.Action.CallID, OK: true}})
+		if err != nil || last.Action.Kind != api.HostActionStop || last.Action.Why != api.HostStopEnded {
+			t.Fatalf("after the end: %+v, %v", last.Action, err)
+		}
+		p, err := e.st.GetParticipant(ctx, "inst-1", "AAA-1")
+		if err != nil || p.State != grant.StateConfirmed || p.Granter != GranterName {
+			t.Fatalf("Ada = %s via %q, %v; want confirmed via %s", p.State, p.Granter, err, GranterName)
+		}
+		// The meeting starts again and the page reloads: the call of the
+		// meeting that ended is not taken for one of this meeting's.
+		if _, err := e.svc.Start(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.st.GetHostPage(ctx, acct, id)
+		if err != nil || page.InflightCall != "" || page.InflightKey != "" {
+			t.Fatalf("page after a new start %+v, %v; want no call in flight", page, err)
+		}
+	})
+}
+
 // Bad bodies from the browser are refused before they touch anything.
 func TestSyncRefusesBadInput(t *testing.T) {
 	long := make([]api.HostRosterEntry, maxRoster+1)

@@ -48,6 +48,12 @@ func (s *Service) Sync(ctx context.Context, l store.HostLink, req api.HostSyncRe
 			resp.Action = api.HostAction{Kind: api.HostActionStop, Why: api.HostStopEnded}
 			resp.Panel.Notice = "the meeting has ended"
 			page.SeenAt, page.Connection = now, req.Connection
+			// The last makeCoHost can resolve just before the end reaches
+			// the page: its result still says who made that participant
+			// co-host, so it is recorded before the page is stopped.
+			if confirmed, called, err = s.lateResult(ctx, tx, &page, m, req, now); err != nil {
+				return err
+			}
 			return tx.SaveHostPage(ctx, page)
 		}
 		page.SeenAt, page.Connection = now, req.Connection
@@ -119,30 +125,13 @@ func (s *Service) Sync(ctx context.Context, l store.HostLink, req api.HostSyncRe
 				continue
 			}
 			seen[c.Key] = true
-			p, err := tx.LockParticipant(ctx, m.AccountID, m.ID, uuid, c.Key)
+			p, first, err := credit(ctx, tx, m.AccountID, m.ID, uuid, c.Key, now)
 			if err != nil {
 				return err
 			}
-			switch {
-			case !p.Present():
-				continue
-			case p.State == grant.StateConfirmed && p.Granter != GranterName:
-				// Zoom's role-change webhook came first and could not know
-				// who made them co-host: the page did (also of someone an
-				// earlier granter had given co-host abilities).
-				p.Granter = GranterName
-				if err := tx.SaveParticipant(ctx, p); err != nil {
-					return err
-				}
-				continue
-			case p.State == grant.StateConfirmed:
-				continue
+			if first {
+				confirmed = append(confirmed, p)
 			}
-			p = grant.ApplyOutcome(p, GranterName, grant.Outcome{State: grant.StateConfirmed}, now)
-			if err := tx.SaveParticipant(ctx, p); err != nil {
-				return err
-			}
-			confirmed = append(confirmed, p)
 		}
 		if planned.Action.Kind == api.HostActionPromote {
 			planned.Action.CallID = grant.NewID()
@@ -178,6 +167,58 @@ func (s *Service) Sync(ctx context.Context, l store.HostLink, req api.HostSyncRe
 		s.log().DebugContext(ctx, "host page asked to promote", "meeting_id", l.MeetingID, "sdk_user_id", resp.Action.UserID)
 	}
 	return resp, nil
+}
+
+// credit records that the host page made the participant key co-host. It
+// reports whether this confirmed them (rather than naming who did it for a
+// confirmation Zoom's webhook brought first).
+func credit(ctx context.Context, tx store.Tx, accountID, meetingID, uuid, key string, now time.Time) (grant.Participant, bool, error) {
+	p, err := tx.LockParticipant(ctx, accountID, meetingID, uuid, key)
+	if err != nil {
+		return p, false, err
+	}
+	switch {
+	case p.State == grant.StateConfirmed && p.Granter != GranterName:
+		// Zoom's role-change webhook came first and could not know who made
+		// them co-host: the page did (also of someone an earlier granter had
+		// given co-host abilities). That holds after they left, too.
+		p.Granter = GranterName
+		return p, false, tx.SaveParticipant(ctx, p)
+	case p.State == grant.StateConfirmed, !p.Present():
+		return p, false, nil
+	}
+	p = grant.ApplyOutcome(p, GranterName, grant.Outcome{State: grant.StateConfirmed}, now)
+	return p, true, tx.SaveParticipant(ctx, p)
+}
+
+// lateResult records the result of the call in flight that a page sends
+// once the meeting has ended, and clears the call. The ended instance's
+// promotions were dropped with it (EndHostPage), so only the ledger learns
+// of it.
+func (s *Service) lateResult(ctx context.Context, tx store.Tx, page *store.HostPage, m grant.Meeting, req api.HostSyncRequest,
+	now time.Time) ([]grant.Participant, string, error) {
+	if page.InflightCall == "" || page.MeetingUUID == "" || req.Result == nil || req.Result.CallID != page.InflightCall {
+		return nil, "", nil
+	}
+	key := page.InflightKey
+	page.InflightCall, page.InflightKey, page.InflightUntil = "", "", time.Time{}
+	v := judgeCall(*req.Result)
+	if !v.done {
+		return nil, v.label, nil
+	}
+	ledger, err := tx.InstanceParticipants(ctx, page.MeetingUUID)
+	if err != nil {
+		return nil, "", err
+	}
+	lp, ok := ledgerByKey(ledger, key)
+	if !ok {
+		return nil, v.label, nil
+	}
+	p, first, err := credit(ctx, tx, m.AccountID, m.ID, page.MeetingUUID, lp.Key, now)
+	if err != nil || !first {
+		return nil, v.label, err
+	}
+	return []grant.Participant{p}, v.label, nil
 }
 
 // ended reports whether the meeting the page runs is over: Zoom said so

@@ -244,10 +244,12 @@ func (tx Tx) InstanceParticipants(ctx context.Context, meetingUUID string) ([]gr
 }
 
 // EndHostPage marks the meeting's page ended (the page stops at its next
-// sync) and drops the promotions of the instance that ended.
+// sync) and drops the promotions of the instance that ended. The call in
+// flight is kept: its result, if the page still sends it, says who made
+// that participant co-host. The page's next start clears it.
 func (s *Store) EndHostPage(ctx context.Context, accountID, meetingID, meetingUUID string, at time.Time) error {
 	err := s.InTx(ctx, func(tx Tx) error {
-		if _, err := tx.t.exec(ctx, `UPDATE host_pages SET ended_at = $3, inflight_call = '', inflight_key = '', inflight_until = 0
+		if _, err := tx.t.exec(ctx, `UPDATE host_pages SET ended_at = $3
 			WHERE account_id = $1 AND meeting_id = $2 AND (meeting_uuid = $4 OR meeting_uuid = '')`,
 			accountID, meetingID, millis(at), meetingUUID); err != nil {
 			return err
