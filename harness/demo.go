@@ -213,6 +213,11 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 			if !p.State.Final() && !(p.State == grant.StateGranted && !confirming) {
 				settled = false
 			}
+			if hostPage && p.State == grant.StateConfirmed && p.Granter == "" {
+				// Zoom's role-change webhook often lands before the page's
+				// report that makeCoHost resolved, which names the granter.
+				settled = false
+			}
 			if isAgent(p) {
 				continue
 			}
