@@ -42,6 +42,46 @@ func (s *Store) MarkEventProcessed(ctx context.Context, id string, at time.Time,
 	return nil
 }
 
+// GivenUpPrefixes begin the outcome of an event the engine gave up on (its
+// job failed for good): such an event counts as not processed yet, so that
+// retrying its job (River UI), once the cause is fixed, applies it.
+var GivenUpPrefixes = []string{"failed: ", "undecodable: "}
+
+// GivenUp reports whether outcome is one of an event the engine gave up on.
+func GivenUp(outcome string) bool {
+	for _, p := range GivenUpPrefixes {
+		if strings.HasPrefix(outcome, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// openEvent is the SQL condition of an event still to apply: never
+// processed, or given up on (GivenUp).
+var openEvent = func() string {
+	c := "(processed_at = 0"
+	for _, p := range GivenUpPrefixes {
+		c += " OR outcome LIKE '" + p + "%'" // the prefixes hold no quote, % or _
+	}
+	return c + ")"
+}()
+
+// MarkEventProcessed records, in the transaction that applied the event,
+// when and how it was processed. It reports false when the event was
+// already marked (an earlier attempt committed before River recorded the
+// job's completion, or the event's account was erased): the caller then
+// rolls back, so a replay changes nothing. An event given up on (GivenUp) is
+// marked again: its job was retried to apply it.
+func (tx Tx) MarkEventProcessed(ctx context.Context, id string, at time.Time, outcome string) (bool, error) {
+	n, err := tx.t.exec(ctx, `UPDATE webhook_events SET processed_at = $1, outcome = $2 WHERE id = $3 AND `+openEvent,
+		millis(at), outcome, id)
+	if err != nil {
+		return false, fmt.Errorf("store: mark event %s processed: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // EventCounts counts stored events: all of them, and those processed.
 func (s *Store) EventCounts(ctx context.Context) (total, processed int64, err error) {
 	err = s.eng.db().queryRow(ctx, `SELECT count(*), count(CASE WHEN processed_at > 0 THEN 1 END) FROM webhook_events`).

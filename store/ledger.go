@@ -3,46 +3,97 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cohost-dev/cohost/grant"
 )
 
-const meetingColumns = `account_id, meeting_id, uuid, host_id, host_email, topic, start_time, tracking_fields,
-	status, status_at, started_at, ended_at`
+// column is a column of a table and the value a missing row reads as (the
+// table's default), for reads that outer-join it.
+type column struct{ name, zero string }
+
+func columnList(cols []column) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// orZero selects cols of the outer-joined table alias, a missing row's
+// NULLs read as the table's defaults.
+func orZero(alias string, cols []column) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = "COALESCE(" + alias + "." + c.name + ", " + c.zero + ")"
+	}
+	return strings.Join(out, ", ")
+}
+
+var meetingCols = []column{{"account_id", "''"}, {"meeting_id", "''"}, {"uuid", "''"}, {"host_id", "''"},
+	{"host_email", "''"}, {"topic", "''"}, {"start_time", "0"}, {"tracking_fields", "'{}'"},
+	{"status", "'scheduled'"}, {"status_at", "0"}, {"started_at", "0"}, {"ended_at", "0"}}
+
+var meetingColumns = columnList(meetingCols)
+
+// meetingRow receives a meetings row selected in meetingColumns' order.
+type meetingRow struct {
+	m                                   grant.Meeting
+	start, statusAt, startedAt, endedAt int64
+	tracking, status                    string
+}
+
+func (r *meetingRow) dest() []any {
+	return []any{&r.m.AccountID, &r.m.ID, &r.m.UUID, &r.m.HostID, &r.m.HostEmail, &r.m.Topic, &r.start, &r.tracking,
+		&r.status, &r.statusAt, &r.startedAt, &r.endedAt}
+}
+
+func (r *meetingRow) meeting() grant.Meeting {
+	m := r.m
+	m.StartTime, m.StatusAt, m.StartedAt, m.EndedAt = fromMillis(r.start), fromMillis(r.statusAt), fromMillis(r.startedAt), fromMillis(r.endedAt)
+	m.Status = grant.MeetingStatus(r.status)
+	_ = json.Unmarshal([]byte(r.tracking), &m.TrackingFields)
+	return m
+}
 
 func scanMeeting(r row) (grant.Meeting, error) {
-	var (
-		m                                   grant.Meeting
-		start, statusAt, startedAt, endedAt int64
-		tracking, status                    string
-	)
-	err := r.Scan(&m.AccountID, &m.ID, &m.UUID, &m.HostID, &m.HostEmail, &m.Topic, &start, &tracking,
-		&status, &statusAt, &startedAt, &endedAt)
-	if err != nil {
-		return m, err
+	var mr meetingRow
+	if err := r.Scan(mr.dest()...); err != nil {
+		return grant.Meeting{}, err
 	}
-	m.StartTime, m.StatusAt, m.StartedAt, m.EndedAt = fromMillis(start), fromMillis(statusAt), fromMillis(startedAt), fromMillis(endedAt)
-	m.Status = grant.MeetingStatus(status)
-	_ = json.Unmarshal([]byte(tracking), &m.TrackingFields)
-	return m, nil
+	return mr.meeting(), nil
 }
 
 // LockMeeting returns the meeting, creating an empty scheduled record when
-// there is none, and holds its row until the transaction ends.
+// there is none, and holds its row until the transaction ends: one upsert
+// that returns the row (on PostgreSQL its DO UPDATE takes the row lock, as
+// SELECT … FOR UPDATE would). Status changes take it; joins do not
+// (ReadMeetingParticipant).
 func (tx Tx) LockMeeting(ctx context.Context, accountID, meetingID string) (grant.Meeting, error) {
-	if _, err := tx.t.exec(ctx, `INSERT INTO meetings (account_id, meeting_id) VALUES ($1, $2)
-		ON CONFLICT (account_id, meeting_id) DO NOTHING`, accountID, meetingID); err != nil {
-		return grant.Meeting{}, fmt.Errorf("store: lock meeting: %w", err)
-	}
-	m, err := scanMeeting(tx.t.queryRow(ctx, `SELECT `+meetingColumns+` FROM meetings
-		WHERE account_id = $1 AND meeting_id = $2`+tx.d.forUpdate, accountID, meetingID))
+	m, err := scanMeeting(tx.t.queryRow(ctx, `INSERT INTO meetings (account_id, meeting_id) VALUES ($1, $2)
+		ON CONFLICT (account_id, meeting_id) DO UPDATE SET account_id = excluded.account_id
+		RETURNING `+meetingColumns, accountID, meetingID))
 	if err != nil {
 		return m, fmt.Errorf("store: lock meeting: %w", err)
 	}
 	return m, nil
+}
+
+// EnsureMeeting creates the meeting's record when there is none, and records
+// its host when none is recorded yet, without locking it: what a join needs
+// of its meeting. A meeting that has its host is not written at all.
+func (tx Tx) EnsureMeeting(ctx context.Context, accountID, meetingID, hostID string) error {
+	if _, err := tx.t.exec(ctx, `INSERT INTO meetings (account_id, meeting_id, host_id, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, meeting_id) DO UPDATE SET host_id = excluded.host_id, updated_at = excluded.updated_at
+		WHERE meetings.host_id = '' AND excluded.host_id <> ''`,
+		accountID, meetingID, hostID, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("store: ensure meeting: %w", err)
+	}
+	return nil
 }
 
 // SaveMeeting writes a meeting locked with LockMeeting.
@@ -101,37 +152,52 @@ func (s *Store) ListMeetings(ctx context.Context, limit int) ([]grant.Meeting, e
 	return out, r.Err()
 }
 
-const participantColumns = `meeting_uuid, participant_key, account_id, meeting_id, user_id, zoom_user_id, name, email,
-	phone, joined_at, left_at, state, granter, reason, detail, join_seen_at, granted_at, confirmed_at, attempts`
+var participantCols = []column{{"meeting_uuid", "''"}, {"participant_key", "''"}, {"account_id", "''"},
+	{"meeting_id", "''"}, {"user_id", "''"}, {"zoom_user_id", "''"}, {"name", "''"}, {"email", "''"}, {"phone", "''"},
+	{"joined_at", "0"}, {"left_at", "0"}, {"state", "'pending'"}, {"granter", "''"}, {"reason", "''"}, {"detail", "''"},
+	{"join_seen_at", "0"}, {"granted_at", "0"}, {"confirmed_at", "0"}, {"attempts", "0"}, {"version", "0"}}
+
+var participantColumns = columnList(participantCols)
+
+// participantRow receives a participants row selected in
+// participantColumns' order.
+type participantRow struct {
+	p                                      grant.Participant
+	joined, left, seen, granted, confirmed int64
+	state, reason                          string
+	version                                int64
+}
+
+func (r *participantRow) dest() []any {
+	p := &r.p
+	return []any{&p.MeetingUUID, &p.Key, &p.AccountID, &p.MeetingID, &p.UserID, &p.ZoomUserID, &p.Name, &p.Email,
+		&p.Phone, &r.joined, &r.left, &r.state, &p.Granter, &r.reason, &p.Detail, &r.seen, &r.granted, &r.confirmed,
+		&p.Attempts, &r.version}
+}
+
+func (r *participantRow) participant() grant.Participant {
+	p := r.p
+	p.State, p.Reason = grant.State(r.state), grant.Reason(r.reason)
+	p.JoinedAt, p.LeftAt, p.JoinSeenAt = fromMillis(r.joined), fromMillis(r.left), fromMillis(r.seen)
+	p.GrantedAt, p.ConfirmedAt = fromMillis(r.granted), fromMillis(r.confirmed)
+	return p
+}
 
 func scanParticipant(r row) (grant.Participant, error) {
-	var (
-		p                                      grant.Participant
-		joined, left, seen, granted, confirmed int64
-		state, reason                          string
-	)
-	err := r.Scan(&p.MeetingUUID, &p.Key, &p.AccountID, &p.MeetingID, &p.UserID, &p.ZoomUserID, &p.Name, &p.Email,
-		&p.Phone, &joined, &left, &state, &p.Granter, &reason, &p.Detail, &seen, &granted, &confirmed, &p.Attempts)
-	if err != nil {
-		return p, err
+	var pr participantRow
+	if err := r.Scan(pr.dest()...); err != nil {
+		return grant.Participant{}, err
 	}
-	p.State, p.Reason = grant.State(state), grant.Reason(reason)
-	p.JoinedAt, p.LeftAt, p.JoinSeenAt = fromMillis(joined), fromMillis(left), fromMillis(seen)
-	p.GrantedAt, p.ConfirmedAt = fromMillis(granted), fromMillis(confirmed)
-	return p, nil
+	return pr.participant(), nil
 }
 
 // LockParticipant returns the participant's ledger row, creating it (state
 // pending, nothing joined) when there is none, and holds it until the
-// transaction ends.
+// transaction ends: one upsert that returns the row, as LockMeeting.
 func (tx Tx) LockParticipant(ctx context.Context, accountID, meetingID, meetingUUID, key string) (grant.Participant, error) {
-	if _, err := tx.t.exec(ctx, `INSERT INTO participants (meeting_uuid, participant_key, account_id, meeting_id)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (meeting_uuid, participant_key) DO NOTHING`,
-		meetingUUID, key, accountID, meetingID); err != nil {
-		return grant.Participant{}, fmt.Errorf("store: lock participant: %w", err)
-	}
-	p, err := scanParticipant(tx.t.queryRow(ctx, `SELECT `+participantColumns+` FROM participants
-		WHERE meeting_uuid = $1 AND participant_key = $2`+tx.d.forUpdate, meetingUUID, key))
+	p, err := scanParticipant(tx.t.queryRow(ctx, `INSERT INTO participants (meeting_uuid, participant_key, account_id, meeting_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (meeting_uuid, participant_key) DO UPDATE SET account_id = excluded.account_id
+		RETURNING `+participantColumns, meetingUUID, key, accountID, meetingID))
 	if err != nil {
 		return p, fmt.Errorf("store: lock participant: %w", err)
 	}
@@ -142,15 +208,217 @@ func (tx Tx) LockParticipant(ctx context.Context, accountID, meetingID, meetingU
 func (tx Tx) SaveParticipant(ctx context.Context, p grant.Participant) error {
 	_, err := tx.t.exec(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
 		phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, detail = $13,
-		join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18
-		WHERE meeting_uuid = $1 AND participant_key = $2`,
-		p.MeetingUUID, p.Key, p.UserID, p.ZoomUserID, p.Name, p.Email, p.Phone, millis(p.JoinedAt), millis(p.LeftAt),
-		string(p.State), p.Granter, string(p.Reason), boundDetail(p.Detail), millis(p.JoinSeenAt), millis(p.GrantedAt),
-		millis(p.ConfirmedAt), p.Attempts, time.Now().UnixMilli())
+		join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18, version = version + 1
+		WHERE meeting_uuid = $1 AND participant_key = $2`, participantArgs(p)...)
 	if err != nil {
 		return fmt.Errorf("store: save participant: %w", err)
 	}
 	return nil
+}
+
+func participantArgs(p grant.Participant) []any {
+	return []any{p.MeetingUUID, p.Key, p.UserID, p.ZoomUserID, p.Name, p.Email, p.Phone, millis(p.JoinedAt), millis(p.LeftAt),
+		string(p.State), p.Granter, string(p.Reason), boundDetail(p.Detail), millis(p.JoinSeenAt), millis(p.GrantedAt),
+		millis(p.ConfirmedAt), p.Attempts, time.Now().UnixMilli()}
+}
+
+// ErrConflict means a row changed between the read a write was computed
+// from and the write (SaveParticipantRead): read again and recompute.
+var ErrConflict = errors.New("store: the row changed since it was read")
+
+// ParticipantRead is a participant's ledger row as read without a lock
+// (ReadMeetingParticipant) or as last written (SaveParticipantRead), with
+// what SaveParticipantRead needs to write over it only if nobody changed it
+// in between.
+type ParticipantRead struct {
+	grant.Participant
+	// Found: the row existed.
+	Found bool
+	// Version is the row's version; every write raises it.
+	Version int64
+}
+
+// MeetingParticipant is a meeting and one of its participants, read together.
+type MeetingParticipant struct {
+	// Meeting is the meeting's record; a missing one reads as an empty
+	// scheduled record with the ids asked for (MeetingFound false).
+	Meeting      grant.Meeting
+	MeetingFound bool
+	// Participant is the participant's row; a missing one reads as pending,
+	// nothing joined, with the ids asked for (Found false).
+	Participant ParticipantRead
+}
+
+var readMeetingParticipantSQL = `SELECT ` + orZero("m", meetingCols) + `, m.account_id IS NOT NULL, ` +
+	orZero("p", participantCols) + `, p.meeting_uuid IS NOT NULL
+	FROM (SELECT 1 AS one) AS one
+	LEFT JOIN meetings m ON m.account_id = $1 AND m.meeting_id = $2
+	LEFT JOIN participants p ON p.meeting_uuid = $3 AND p.participant_key = $4`
+
+// readMeetingParticipant is one statement for what a join or a grant needs:
+// the meeting (its host and scope) and the participant, neither locked.
+func readMeetingParticipant(ctx context.Context, q querier, accountID, meetingID, meetingUUID, key string) (MeetingParticipant, error) {
+	var (
+		mr  meetingRow
+		pr  participantRow
+		out MeetingParticipant
+	)
+	dest := append(mr.dest(), &out.MeetingFound)
+	dest = append(dest, pr.dest()...)
+	dest = append(dest, &out.Participant.Found)
+	if err := q.queryRow(ctx, readMeetingParticipantSQL, accountID, meetingID, meetingUUID, key).Scan(dest...); err != nil {
+		return MeetingParticipant{}, fmt.Errorf("store: read meeting and participant: %w", err)
+	}
+	out.Meeting = mr.meeting()
+	if !out.MeetingFound {
+		out.Meeting.AccountID, out.Meeting.ID = accountID, meetingID
+	}
+	out.Participant.Participant, out.Participant.Version = pr.participant(), pr.version
+	if !out.Participant.Found {
+		p := &out.Participant.Participant
+		p.AccountID, p.MeetingID, p.MeetingUUID, p.Key = accountID, meetingID, meetingUUID, key
+	}
+	return out, nil
+}
+
+// ReadMeetingParticipant reads a meeting and one of its participants in one
+// statement, without locking either: a join needs of the meeting only its
+// host and scope, and writes the participant back with
+// SaveParticipantRead, which detects a change made in between.
+func (tx Tx) ReadMeetingParticipant(ctx context.Context, accountID, meetingID, meetingUUID, key string) (MeetingParticipant, error) {
+	return readMeetingParticipant(ctx, tx.t, accountID, meetingID, meetingUUID, key)
+}
+
+// ReadMeetingParticipant is Tx.ReadMeetingParticipant outside a transaction.
+func (s *Store) ReadMeetingParticipant(ctx context.Context, accountID, meetingID, meetingUUID, key string) (MeetingParticipant, error) {
+	return readMeetingParticipant(ctx, s.eng.db(), accountID, meetingID, meetingUUID, key)
+}
+
+// participantWrite is the statement that writes p over the row r was read
+// from: an UPDATE guarded by the row's version, or, when r found no row, an
+// INSERT that does nothing if another transaction created it meanwhile.
+// Either changes no row when the row moved on since the read.
+func participantWrite(r ParticipantRead, p grant.Participant) (string, []any) {
+	if r.Found {
+		return `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
+			phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, detail = $13,
+			join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18, version = version + 1
+			WHERE meeting_uuid = $1 AND participant_key = $2 AND version = $19`, append(participantArgs(p), r.Version)
+	}
+	return `INSERT INTO participants (meeting_uuid, participant_key, user_id, zoom_user_id, name, email,
+			phone, joined_at, left_at, state, granter, reason, detail, join_seen_at, granted_at, confirmed_at, attempts,
+			updated_at, account_id, meeting_id, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1)
+			ON CONFLICT (meeting_uuid, participant_key) DO NOTHING`, append(participantArgs(p), p.AccountID, p.MeetingID)
+}
+
+// written is the row as participantWrite left it.
+func written(r ParticipantRead, p grant.Participant) ParticipantRead {
+	if !r.Found {
+		return ParticipantRead{Participant: p, Found: true, Version: 1}
+	}
+	return ParticipantRead{Participant: p, Found: true, Version: r.Version + 1}
+}
+
+// saveParticipantRead writes p over the row r was read from, in one
+// statement, unless that row changed since (or, when r found none, another
+// transaction created it): then ErrConflict. An unchanged p writes nothing.
+// It returns the row as written.
+func saveParticipantRead(ctx context.Context, q querier, r ParticipantRead, p grant.Participant) (ParticipantRead, error) {
+	if r.Found && sameParticipant(r.Participant, p) {
+		return r, nil
+	}
+	query, args := participantWrite(r, p)
+	n, err := q.exec(ctx, query, args...)
+	if err != nil {
+		return ParticipantRead{}, fmt.Errorf("store: save participant: %w", err)
+	}
+	if n == 0 {
+		return ParticipantRead{}, ErrConflict
+	}
+	return written(r, p), nil
+}
+
+// SaveParticipantRead writes p, computed from r, over the row r was read
+// from, in one statement: ErrConflict when another transaction changed (or
+// created) the row since the read. An unchanged p writes nothing. It
+// returns the row as written, for a later SaveParticipantRead over it.
+func (tx Tx) SaveParticipantRead(ctx context.Context, r ParticipantRead, p grant.Participant) (ParticipantRead, error) {
+	return saveParticipantRead(ctx, tx.t, r, p)
+}
+
+// SaveParticipantRead is Tx.SaveParticipantRead as a transaction of its own.
+func (s *Store) SaveParticipantRead(ctx context.Context, r ParticipantRead, p grant.Participant) (ParticipantRead, error) {
+	return saveParticipantRead(ctx, s.eng.db(), r, p)
+}
+
+// EventMark records how an event was processed (Tx.MarkEventProcessed).
+type EventMark struct {
+	ID      string
+	At      time.Time
+	Outcome string
+}
+
+// ErrEventProcessed means the event was already marked processed: an
+// earlier attempt committed its work. The caller rolls back.
+var ErrEventProcessed = errors.New("store: event already processed")
+
+// SaveParticipantMarking is SaveParticipantRead and MarkEventProcessed for
+// the event the write applies: one statement on PostgreSQL (a data-modifying
+// WITH runs both, and reports each one's rows), two on SQLite, where
+// statements cost no round trip. It fails with ErrEventProcessed before
+// ErrConflict.
+func (tx Tx) SaveParticipantMarking(ctx context.Context, r ParticipantRead, p grant.Participant, m EventMark) (ParticipantRead, error) {
+	if r.Found && sameParticipant(r.Participant, p) {
+		return r, tx.mark(ctx, m)
+	}
+	if tx.d != dialectPostgres {
+		if err := tx.mark(ctx, m); err != nil {
+			return ParticipantRead{}, err
+		}
+		return saveParticipantRead(ctx, tx.t, r, p)
+	}
+	query, args := participantWrite(r, p)
+	n := len(args)
+	args = append(args, millis(m.At), m.Outcome, m.ID)
+	var marked, wrote int64
+	err := tx.t.queryRow(ctx, fmt.Sprintf(`WITH mark AS (UPDATE webhook_events SET processed_at = $%d, outcome = $%d
+		WHERE id = $%d AND %s RETURNING 1), written AS (%s RETURNING 1)
+		SELECT (SELECT count(*) FROM mark), (SELECT count(*) FROM written)`, n+1, n+2, n+3, openEvent, query), args...).Scan(&marked, &wrote)
+	switch {
+	case err != nil:
+		return ParticipantRead{}, fmt.Errorf("store: save participant and mark event %s processed: %w", m.ID, err)
+	case marked == 0:
+		return ParticipantRead{}, ErrEventProcessed
+	case wrote == 0:
+		return ParticipantRead{}, ErrConflict
+	}
+	return written(r, p), nil
+}
+
+func (tx Tx) mark(ctx context.Context, m EventMark) error {
+	ok, err := tx.MarkEventProcessed(ctx, m.ID, m.At, m.Outcome)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrEventProcessed
+	}
+	return nil
+}
+
+// sameParticipant reports whether a and b hold the same values (times
+// compared as instants).
+func sameParticipant(a, b grant.Participant) bool {
+	times := func(p grant.Participant) [5]int64 {
+		return [5]int64{millis(p.JoinedAt), millis(p.LeftAt), millis(p.JoinSeenAt), millis(p.GrantedAt), millis(p.ConfirmedAt)}
+	}
+	if times(a) != times(b) {
+		return false
+	}
+	a.JoinedAt, a.LeftAt, a.JoinSeenAt, a.GrantedAt, a.ConfirmedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	b.JoinedAt, b.LeftAt, b.JoinSeenAt, b.GrantedAt, b.ConfirmedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return a == b
 }
 
 // GetParticipant reads one ledger row.

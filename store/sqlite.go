@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"runtime"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	"riverqueue.com/riverui"
 	"riverqueue.com/riverui/uiendpoints"
@@ -59,8 +61,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		q.Set("_txlock", "immediate")
 		return "file:" + path + "?" + q.Encode()
 	}
-	open := func(synchronous string) (*sql.DB, error) {
-		db, err := sql.Open("sqlite", dsn(synchronous))
+	w := newWriteLock()
+	open := func(synchronous string, counts *SideCounts) (*sql.DB, error) {
+		db, err := openSQLiteDB(dsn(synchronous), w, counts)
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 		}
@@ -74,7 +77,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		}
 		return db, nil
 	}
-	db, err := open("NORMAL")
+	var workerCounts, intakeCounts *SideCounts
+	if opts.Counts != nil {
+		workerCounts, intakeCounts = &opts.Counts.Workers, &opts.Counts.Intake
+	}
+	db, err := open("NORMAL", workerCounts)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +109,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
-	intakeDB, err := open("FULL")
+	intakeDB, err := open("FULL", intakeCounts)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -123,6 +130,16 @@ func (e *sqliteEngine) riverUIEndpoints() uiendpoints.Bundle {
 func (e *sqliteEngine) newQueue(cfg *river.Config) (queueClient, error) {
 	return river.NewClient(e.driver, cfg)
 }
+
+// defaultWorkers: sixteen jobs per core, as on PostgreSQL with its default
+// pool (SQLite has the one connection for all of them; most of a job waits
+// on Zoom or the agent).
+func (e *sqliteEngine) defaultWorkers() int { return 16 * runtime.GOMAXPROCS(0) }
+
+// workerMiddleware: none. The workers' connection runs at synchronous=NORMAL,
+// and what a power loss can take back from it goes with the process, River's
+// memory of finished jobs included: their jobs run again.
+func (e *sqliteEngine) workerMiddleware() []rivertype.Middleware { return nil }
 
 func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }

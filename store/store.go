@@ -98,6 +98,9 @@ type Options struct {
 	// cleaning of finished jobs); zero values take the defaults.
 	Retention Retention
 	Logger    *slog.Logger
+	// Counts, when set, counts the statements and commits sent to the
+	// database (the benchmarks); nil in production.
+	Counts *Counts
 
 	// migrateUpTo stops the migrations at a version (tests of a migration).
 	migrateUpTo int
@@ -113,13 +116,17 @@ type QueueConfig struct {
 	// wait that long. Must exceed JobTimeout. Default 35s (River checks every
 	// 30 s, so a dead worker's job runs again within about a minute).
 	RescueAfter time.Duration
-	// FetchCooldown and FetchPollInterval: how quickly new jobs are picked up.
-	// Defaults 5ms and 100ms.
+	// FetchCooldown and FetchPollInterval: how quickly new jobs are picked
+	// up. On PostgreSQL new jobs are announced (announcer) and fetched at
+	// once, and the poll is the fallback for a lost announcement: 100ms. On
+	// SQLite nothing announces a job to the workers, and the poll bounds
+	// how long a new job waits: 20ms. The cooldown bounds how often a busy
+	// producer fetches again: 5ms.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
 }
 
-func (q QueueConfig) withDefaults() QueueConfig {
+func (q QueueConfig) withDefaults(sqlite bool) QueueConfig {
 	if q.JobTimeout == 0 {
 		q.JobTimeout = 25 * time.Second
 	}
@@ -131,6 +138,9 @@ func (q QueueConfig) withDefaults() QueueConfig {
 	}
 	if q.FetchPollInterval == 0 {
 		q.FetchPollInterval = 100 * time.Millisecond
+		if sqlite {
+			q.FetchPollInterval = 20 * time.Millisecond
+		}
 	}
 	return q
 }
@@ -142,6 +152,8 @@ type Store struct {
 	queueCfg  QueueConfig
 	retention Retention
 	workers   queueClient // nil until StartWorkers
+	// maxWorkers is how many jobs the workers run at once.
+	maxWorkers int
 }
 
 // engine is what differs between SQLite and PostgreSQL.
@@ -156,10 +168,13 @@ type engine interface {
 	// beginIntake opens the transaction that stores webhooks; SQLite gives it
 	// a connection of its own so acks do not queue behind the workers.
 	beginIntake(ctx context.Context) (txn, error)
-	// newQueue creates a River client over the engine's workers' pool. With
-	// no workers in cfg it only inserts: that is the client every Tx enqueues
-	// with.
+	// newQueue creates the workers' River client over the engine's workers'
+	// pool.
 	newQueue(cfg *river.Config) (queueClient, error)
+	// defaultWorkers is how many jobs the workers run at once unless told.
+	defaultWorkers() int
+	// workerMiddleware wraps every job, outermost first.
+	workerMiddleware() []rivertype.Middleware
 	ping(ctx context.Context) error
 	// checkWritable commits a one-row write on the intake's connection
 	// (and, where it can, checks for free space).
@@ -198,7 +213,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	opts.Queue = opts.Queue.withDefaults()
+	opts.Queue = opts.Queue.withDefaults(strings.HasPrefix(url, "sqlite://"))
 	opts.Retention = opts.Retention.withDefaults()
 	var (
 		eng engine
@@ -222,12 +237,17 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 type WorkerOptions struct {
 	// Workers are the job kinds this process works (engine.Engine.Workers).
 	Workers *river.Workers
-	// MaxWorkers bounds concurrently running jobs in this process. Default 50.
+	// MaxWorkers bounds concurrently running jobs in this process
+	// (COHOST_WORKERS). Default: eight per connection of the workers' pool
+	// on PostgreSQL (two per core unless pool_max_conns sets it), sixteen
+	// per core on SQLite.
 	MaxWorkers int
 	// RetryPolicy decides when failed jobs run again; nil takes River's.
 	RetryPolicy river.ClientRetryPolicy
-	// Middleware wraps every job this process works
-	// (engine.Engine.Middleware: the log, count and settling of failures).
+	// Middleware wraps every job, outermost first (the server passes
+	// engine.AcksFirst, then engine.Engine.Middleware: the log, count and
+	// settling of failures), inside the store's own
+	// (which holds a job's success until its writes are on disk).
 	Middleware []rivertype.Middleware
 }
 
@@ -242,12 +262,12 @@ func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
 		return errors.New("store: no workers to start")
 	}
 	if o.MaxWorkers <= 0 {
-		o.MaxWorkers = 50
+		o.MaxWorkers = s.eng.defaultWorkers()
 	}
 	cfg := riverConfig(s.logger, s.queueCfg, s.retention)
 	cfg.Workers = o.Workers
 	cfg.RetryPolicy = o.RetryPolicy
-	cfg.Middleware = o.Middleware
+	cfg.Middleware = append(s.eng.workerMiddleware(), o.Middleware...)
 	cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}}
 	q, err := s.eng.newQueue(cfg)
 	if err != nil {
@@ -256,9 +276,13 @@ func (s *Store) StartWorkers(ctx context.Context, o WorkerOptions) error {
 	if err := q.Start(ctx); err != nil {
 		return fmt.Errorf("store: start workers: %w", err)
 	}
-	s.workers = q
+	s.workers, s.maxWorkers = q, o.MaxWorkers
 	return nil
 }
+
+// MaxWorkers is how many jobs the started workers run at once (0 before
+// StartWorkers).
+func (s *Store) MaxWorkers() int { return s.maxWorkers }
 
 // Engine names the database engine: "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.eng.name() }
