@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +76,10 @@ type Config struct {
 	JobRescueAfter time.Duration
 	// GrantGiveUpAfter bounds how long a grant is retried after the join.
 	GrantGiveUpAfter time.Duration
+	// Workers is how many jobs a replica runs at once (COHOST_WORKERS); 0
+	// leaves it to the store: eight per connection of the PostgreSQL
+	// workers' pool, sixteen per core on SQLite.
+	Workers int
 	// Retention is how long the grant ledger of ended meetings (meetings,
 	// participants with names and emails, granter states) and River's jobs
 	// that gave up are kept after their last change.
@@ -99,6 +104,11 @@ const (
 	DefaultRetention = 30 * 24 * time.Hour
 	MinRetention     = 24 * time.Hour
 )
+
+// MaxWorkers bounds COHOST_WORKERS: a job is a goroutine and, while it
+// runs its statements, a database connection; thousands at once only
+// queue.
+const MaxWorkers = 1000
 
 // MinAdminSecretBytes is the shortest COHOST_ADMIN_SECRET accepted: an HS256
 // key shorter than the hash (32 bytes) can be brute-forced offline from any
@@ -175,6 +185,7 @@ func Load(env Env) (*Config, error) {
 	c.HostPageWait = r.duration("COHOST_HOST_PAGE_WAIT", 30*time.Second)
 	sdkURLs := r.str("COHOST_MEETING_SDK_URL", DefaultMeetingSDKURL)
 	c.MeetingSDKAssetPath = strings.TrimRight(r.str("COHOST_MEETING_SDK_ASSET_PATH", ""), "/")
+	c.Workers = r.integer("COHOST_WORKERS", 0)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -340,6 +351,9 @@ func Load(env Env) (*Config, error) {
 	if c.JobRescueAfter <= c.JobTimeout {
 		return nil, problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout)
 	}
+	if c.Workers > MaxWorkers {
+		return nil, problem("COHOST_WORKERS", "%d is not between 1 and %d (unset: sized from the cores and the database pool)", c.Workers, MaxWorkers)
+	}
 	if c.Retention < MinRetention {
 		return nil, problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention)
 	}
@@ -465,6 +479,23 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (r *reader) integer(name string, def int) int {
+	v := r.str(name, "")
+	if v == "" || r.err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.err = problem(name, "%q is not a whole number", v)
+		return def
+	}
+	if n < 1 {
+		r.err = problem(name, "%d is not a positive number", n)
+		return def
+	}
+	return n
 }
 
 // Secret is a string that does not print itself: formatting it with %v or %s,

@@ -125,6 +125,9 @@ func TestLoadRejects(t *testing.T) {
 		{"31-byte admin secret", with("COHOST_ADMIN_SECRET", strings.Repeat("k", 31)), "COHOST_ADMIN_SECRET"},
 		{"retention not a duration", with("COHOST_RETENTION", "30 days"), "COHOST_RETENTION"},
 		{"negative retention", with("COHOST_RETENTION", "-24h"), "COHOST_RETENTION"},
+		{"workers not a number", with("COHOST_WORKERS", "many"), "COHOST_WORKERS"},
+		{"no workers", with("COHOST_WORKERS", "0"), "COHOST_WORKERS"},
+		{"too many workers", with("COHOST_WORKERS", "100000"), "COHOST_WORKERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +190,17 @@ func TestRetention(t *testing.T) {
 	}
 	if c.Retention != 7*24*time.Hour {
 		t.Fatalf("COHOST_RETENTION=168h gives %s", c.Retention)
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	c, err := config.Load(config.FromMap(minimal()))
+	if err != nil || c.Workers != 0 {
+		t.Fatalf("COHOST_WORKERS unset gives %d (%v), want 0 (sized by the store)", c.Workers, err)
+	}
+	c, err = config.Load(config.FromMap(with("COHOST_WORKERS", "24")))
+	if err != nil || c.Workers != 24 {
+		t.Fatalf("COHOST_WORKERS=24 gives %d (%v)", c.Workers, err)
 	}
 }
 

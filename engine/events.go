@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +44,9 @@ const (
 type eventResult struct {
 	label  string // one of the result* constants
 	detail string // words for the stored outcome and the log; may vary
+	// recorded: the event was marked processed in the transaction that
+	// applied it (markIn), so the worker need not mark it.
+	recorded bool
 }
 
 func (r eventResult) outcome() string {
@@ -60,7 +65,7 @@ type eventWorker struct {
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[ProcessEventArgs]) error {
 	e := w.e
-	stored, err := e.store.GetEvent(ctx, job.Args.EventID)
+	stored, err := e.storedEvent(ctx, job.Args)
 	if err != nil {
 		return err
 	}
@@ -75,11 +80,68 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[ProcessEventArgs]
 		return fmt.Errorf("%w: event body: %v", ErrMalformedData, err)
 	}
 	result, err := e.apply(ctx, stored, ev)
+	if errors.Is(err, errProcessed) {
+		return nil // an earlier attempt committed; River had not recorded it
+	}
 	if err != nil {
 		return err
 	}
 	e.countEvent(ev.Event, result.label)
+	if result.recorded {
+		return nil
+	}
 	return e.store.MarkEventProcessed(ctx, stored.ID, e.now(), result.outcome())
+}
+
+// storedEvent is the job's event: carried in its arguments by the intake,
+// or, for a job enqueued without them (by an earlier version), read back.
+// A carried event is not known to be unprocessed: the transaction that
+// applies it finds out (markIn).
+func (e *Engine) storedEvent(ctx context.Context, a ProcessEventArgs) (*store.StoredEvent, error) {
+	if len(a.Body) == 0 {
+		return e.store.GetEvent(ctx, a.EventID)
+	}
+	in := grant.Inbound{ID: a.EventID, Event: a.Event, Body: a.Body}
+	if a.ReceivedAtMS != 0 {
+		in.ReceivedAt = time.UnixMilli(a.ReceivedAtMS).UTC()
+	}
+	return &store.StoredEvent{Inbound: in}, nil
+}
+
+// errProcessed rolls back the transaction of an event an earlier attempt
+// already applied.
+var errProcessed = errors.New("engine: event already processed")
+
+// markIn marks the event processed with result in tx, the transaction that
+// applies it, so that applying and marking commit together: a replay of the
+// job (River records completions after the work, in batches) then finds the
+// mark and rolls back instead of applying the event twice.
+func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result *eventResult) error {
+	ok, err := tx.MarkEventProcessed(ctx, eventID, e.now(), result.outcome())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errProcessed
+	}
+	result.recorded = true
+	return nil
+}
+
+// maxConflicts bounds how often a transaction that read without locks is
+// run again after another changed its row (store.ErrConflict); after that
+// the job fails and River retries it.
+const maxConflicts = 5
+
+// inTxRetrying runs fn in a transaction, and again from its reads when its
+// write met a row changed since (store.ErrConflict).
+func (e *Engine) inTxRetrying(ctx context.Context, fn func(tx store.Tx) error) error {
+	for n := 1; ; n++ {
+		err := e.store.InTx(ctx, fn)
+		if !errors.Is(err, store.ErrConflict) || n == maxConflicts {
+			return err
+		}
+	}
 }
 
 func (e *Engine) countEvent(event, result string) {
@@ -96,17 +158,17 @@ func (e *Engine) apply(ctx context.Context, stored *store.StoredEvent, ev *api.E
 	case api.EventAppDeauthorized:
 		return e.deauthorizeAccount(ctx, ev.Payload.AccountID)
 	case api.EventMeetingCreated, api.EventMeetingUpdated:
-		return e.scheduled(ctx, ev)
+		return e.scheduled(ctx, stored, ev)
 	case api.EventMeetingDeleted:
-		return e.meetingStatus(ctx, ev, grant.MeetingDeleted)
+		return e.meetingStatus(ctx, stored, ev, grant.MeetingDeleted)
 	case api.EventMeetingStarted:
-		return e.meetingStatus(ctx, ev, grant.MeetingStarted)
+		return e.meetingStatus(ctx, stored, ev, grant.MeetingStarted)
 	case api.EventMeetingEnded:
-		return e.meetingStatus(ctx, ev, grant.MeetingEnded)
+		return e.meetingStatus(ctx, stored, ev, grant.MeetingEnded)
 	case api.EventParticipantJoined:
 		return e.joined(ctx, stored, ev)
 	case api.EventParticipantLeft:
-		return e.left(ctx, ev)
+		return e.left(ctx, stored, ev)
 	case api.EventParticipantRoleChanged:
 		return e.roleChanged(ctx, stored, ev)
 	}
@@ -154,14 +216,15 @@ func meetingFields(m grant.Meeting, o *api.MeetingObject) grant.Meeting {
 
 // scheduled records a created or updated meeting and schedules its
 // preparation LeadTime before the start.
-func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (eventResult, error) {
+func (e *Engine) scheduled(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	meetingID := string(o.ID)
 	if meetingID == "" {
 		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
-	result := eventResult{label: resultRecorded}
+	var result eventResult
 	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		result = eventResult{label: resultRecorded}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
 			return err
@@ -180,7 +243,7 @@ func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (eventResult, err
 			return err
 		}
 		if m.StartTime.IsZero() || m.Status != grant.MeetingScheduled || !e.policy.MeetingInScope(m) {
-			return nil
+			return e.markIn(ctx, tx, stored.ID, &result)
 		}
 		at := m.StartTime.Add(-e.leadTime)
 		result = eventResult{label: resultPrepareScheduled, detail: "for " + at.UTC().Format(time.RFC3339)}
@@ -188,20 +251,26 @@ func (e *Engine) scheduled(ctx context.Context, ev *api.Event) (eventResult, err
 		if at.After(e.now()) {
 			opts = &river.InsertOpts{ScheduledAt: at}
 		}
-		return tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: m.AccountID, MeetingID: m.ID,
-			Key: "start:" + strconv.FormatInt(m.StartTime.Unix(), 10)}, opts)
+		if err := tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: m.AccountID, MeetingID: m.ID,
+			Key: "start:" + strconv.FormatInt(m.StartTime.Unix(), 10)}, opts); err != nil {
+			return err
+		}
+		return e.markIn(ctx, tx, stored.ID, &result)
 	})
 	return result, err
 }
 
-func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.MeetingStatus) (eventResult, error) {
+func (e *Engine) meetingStatus(ctx context.Context, stored *store.StoredEvent, ev *api.Event, status grant.MeetingStatus) (eventResult, error) {
 	o := ev.Payload.Object
 	meetingID := string(o.ID)
 	if meetingID == "" {
 		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
-	result := eventResult{label: resultStale, detail: "a newer status is recorded"}
+	var result eventResult
+	// Status changes stay serialised on the meeting's row lock: each is
+	// decided against the status the one before it recorded.
 	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		result = eventResult{label: resultStale, detail: "a newer status is recorded"}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
 			return err
@@ -210,7 +279,7 @@ func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.
 		prevUUID := m.UUID
 		next, changed := grant.ApplyMeetingStatus(m, status, o.UUID, ev.Time())
 		if !changed {
-			return nil
+			return e.markIn(ctx, tx, stored.ID, &result)
 		}
 		next = meetingFields(next, o)
 		if status == grant.MeetingEnded {
@@ -227,17 +296,21 @@ func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.
 			result = eventResult{label: resultStarted}
 			if !e.policy.MeetingInScope(next) {
 				result = eventResult{label: resultOutOfScope}
-				return nil
+				break
 			}
-			return tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, Key: "uuid:" + next.UUID}, nil)
+			if err := tx.Enqueue(ctx, PrepareMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, Key: "uuid:" + next.UUID}, nil); err != nil {
+				return err
+			}
 		case grant.MeetingEnded, grant.MeetingDeleted:
 			result = eventResult{label: resultEnded}
 			if status == grant.MeetingDeleted {
 				result.label = resultDeleted
 			}
-			return tx.Enqueue(ctx, FinishMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, MeetingUUID: next.UUID}, nil)
+			if err := tx.Enqueue(ctx, FinishMeetingArgs{AccountID: next.AccountID, MeetingID: next.ID, MeetingUUID: next.UUID}, nil); err != nil {
+				return err
+			}
 		}
-		return nil
+		return e.markIn(ctx, tx, stored.ID, &result)
 	})
 	return result, err
 }
@@ -245,47 +318,64 @@ func (e *Engine) meetingStatus(ctx context.Context, ev *api.Event, status grant.
 func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	p := o.Participant
+	accountID, meetingID := ev.Payload.AccountID, string(o.ID)
 	// event_ts (milliseconds) orders joins and leaves; join_time has only
 	// second precision.
 	joinedAt := ev.Time()
 	var result eventResult
 	var skipped grant.Reason
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
-		skipped = ""
-		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, string(o.ID))
+	// A join reads its meeting and participant without locks, in one
+	// statement: every joiner of a meeting needs the meeting's host and
+	// scope, and locking its row made a storm of joins on one meeting
+	// commit one at a time. The participant's row is written back only if
+	// unchanged since the read (store.ErrConflict otherwise, and the
+	// transaction runs again).
+	err := e.inTxRetrying(ctx, func(tx store.Tx) error {
+		result, skipped = eventResult{}, ""
+		r, err := tx.ReadMeetingParticipant(ctx, accountID, meetingID, o.UUID, p.Key())
 		if err != nil {
 			return err
 		}
-		if m.AccountID == "" || m.ID == "" {
-			m.AccountID, m.ID = ev.Payload.AccountID, string(o.ID)
-		}
-		if m.HostID == "" && o.HostID != "" {
-			m.HostID = o.HostID
-			if err := tx.SaveMeeting(ctx, m); err != nil {
+		m := r.Meeting
+		if !r.MeetingFound || m.HostID == "" && o.HostID != "" {
+			if err := tx.EnsureMeeting(ctx, accountID, meetingID, o.HostID); err != nil {
 				return err
 			}
+			if m.HostID == "" {
+				m.HostID = o.HostID
+			}
 		}
-		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, p.Key())
-		if err != nil {
-			return err
-		}
-		pt, due := grant.ApplyJoin(pt, grant.Join{At: joinedAt, SeenAt: stored.ReceivedAt, UserID: string(p.UserID),
+		pt, due := grant.ApplyJoin(r.Participant.Participant, grant.Join{At: joinedAt, SeenAt: stored.ReceivedAt, UserID: string(p.UserID),
 			ZoomUserID: p.ZoomUserID(), Name: p.UserName, Email: p.Email, Phone: p.PhoneNumber})
 		if !due {
 			result = eventResult{label: resultNoGrantDue, detail: "a repeat, an older join, or already confirmed"}
-			return tx.SaveParticipant(ctx, pt)
-		}
-		if reason := e.policy.Decide(m, pt); reason != "" {
+		} else if reason := e.policy.Decide(m, pt); reason != "" {
 			pt.State, pt.Reason = grant.StateSkipped, reason
 			result, skipped = eventResult{label: resultSkipped, detail: string(reason)}, reason
-			return tx.SaveParticipant(ctx, pt)
+		} else {
+			result = eventResult{label: resultGrantEnqueued}
 		}
-		result = eventResult{label: resultGrantEnqueued}
-		if err := tx.SaveParticipant(ctx, pt); err != nil {
+		// The event is marked processed with the participant's write.
+		written, err := tx.SaveParticipantMarking(ctx, r.Participant, pt,
+			store.EventMark{ID: stored.ID, At: e.now(), Outcome: result.outcome()})
+		if errors.Is(err, store.ErrEventProcessed) {
+			return errProcessed
+		}
+		if err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, GrantParticipantArgs{AccountID: pt.AccountID, MeetingID: pt.MeetingID,
-			MeetingUUID: pt.MeetingUUID, Key: pt.Key, JoinedAtMS: pt.JoinedAt.UnixMilli()}, nil)
+		result.recorded = true
+		if result.label == resultGrantEnqueued {
+			seen, err := json.Marshal(GrantSeen{Meeting: m, Participant: pt, Version: written.Version})
+			if err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, GrantParticipantArgs{AccountID: pt.AccountID, MeetingID: pt.MeetingID,
+				MeetingUUID: pt.MeetingUUID, Key: pt.Key, JoinedAtMS: pt.JoinedAt.UnixMilli(), Seen: seen}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return result, err
@@ -293,12 +383,12 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 	if skipped != "" {
 		e.countGrant("", grant.StateSkipped, skipped)
 	}
-	e.logger.InfoContext(ctx, "participant joined", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
+	e.logger.InfoContext(ctx, "participant joined", "meeting_id", meetingID, "meeting_uuid", o.UUID,
 		"participant_key", p.Key(), "result", result.outcome())
 	return result, nil
 }
 
-func (e *Engine) left(ctx context.Context, ev *api.Event) (eventResult, error) {
+func (e *Engine) left(ctx context.Context, stored *store.StoredEvent, ev *api.Event) (eventResult, error) {
 	o := ev.Payload.Object
 	leftAt := ev.Time()
 	var result eventResult
@@ -315,7 +405,10 @@ func (e *Engine) left(ctx context.Context, ev *api.Event) (eventResult, error) {
 			settled = pt.Reason
 		}
 		result = eventResult{label: resultLeft, detail: "present=" + strconv.FormatBool(pt.Present()) + " state=" + string(pt.State)}
-		return tx.SaveParticipant(ctx, pt)
+		if err := tx.SaveParticipant(ctx, pt); err != nil {
+			return err
+		}
+		return e.markIn(ctx, tx, stored.ID, &result)
 	})
 	if err == nil && settled != "" {
 		e.countGrant("", grant.StateSkipped, settled)
@@ -354,7 +447,10 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 		if !first {
 			result = eventResult{label: resultAlreadyConfirmed}
 		}
-		return tx.SaveParticipant(ctx, pt)
+		if err := tx.SaveParticipant(ctx, pt); err != nil {
+			return err
+		}
+		return e.markIn(ctx, tx, stored.ID, &result)
 	})
 	if err == nil && first {
 		granter := confirmed.Granter

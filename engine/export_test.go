@@ -4,4 +4,4 @@ package engine
 func (i *Intake) Commits() int64 { return i.commits.Load() }
 
 // Queued is how many Accepts wait for a committer.
-func (i *Intake) Queued() int { return len(i.reqs) }
+func (i *Intake) Queued() int { return i.Backlog() }

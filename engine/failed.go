@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -239,10 +238,9 @@ func (e *Engine) settleFailed(ctx context.Context, args any, reason grant.Reason
 
 // failedOutcome reports whether an event's stored outcome is one
 // settleEvent wrote: such an event is processed again when its job is
-// retried (River UI), once the cause is fixed.
-func failedOutcome(outcome string) bool {
-	return strings.HasPrefix(outcome, resultFailed+": ") || strings.HasPrefix(outcome, resultUndecodable+": ")
-}
+// retried (River UI), once the cause is fixed. The store knows these
+// outcomes too (store.GivenUp), to let such an event be marked again.
+func failedOutcome(outcome string) bool { return store.GivenUp(outcome) }
 
 // settleEvent records an event the engine gave up on. The stored event's
 // columns (not its body, which may be what failed) say whom it concerns: a

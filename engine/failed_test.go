@@ -176,7 +176,26 @@ func TestPermanentEventFailureSettles(t *testing.T) {
 	}{
 		{"the database refuses the participant's row", func(t *testing.T, f *failEnv, _ string) {}, "refused Ada", "failed"},
 		{"the stored body no longer decodes", func(t *testing.T, f *failEnv, id string) {
-			testdb.Exec(t, engineOf(f.url), f.url, `UPDATE webhook_events SET body = `+bytesLiteral(f.url, `{"event":`)+` WHERE id = '`+id+`'`)
+			// The job carries the event's body (ProcessEventArgs.Body), so the
+			// copy in the job is what the worker decodes; the stored one is
+			// what a job without it (from an earlier version) would read.
+			// eyJldmVudCI6 is base64 for {"event":, cut short.
+			name := engineOf(f.url)
+			testdb.Exec(t, name, f.url, `UPDATE webhook_events SET body = `+bytesLiteral(f.url, `{"event":`)+` WHERE id = '`+id+`'`)
+			setBody := `jsonb_set(args, '{body}', to_jsonb('eyJldmVudCI6'::text))`
+			if name == "sqlite" {
+				setBody = `json_set(args, '$.body', 'eyJldmVudCI6')`
+			}
+			testdb.Exec(t, name, f.url, `UPDATE river_job SET args = `+setBody+` WHERE kind = 'process_event'`)
+		}, "Ada", "undecodable"},
+		{"a job from an earlier version reads a stored body that no longer decodes", func(t *testing.T, f *failEnv, id string) {
+			name := engineOf(f.url)
+			testdb.Exec(t, name, f.url, `UPDATE webhook_events SET body = `+bytesLiteral(f.url, `{"event":`)+` WHERE id = '`+id+`'`)
+			args := `jsonb_build_object('event_id', '` + id + `')`
+			if name == "sqlite" {
+				args = `json_object('event_id', '` + id + `')`
+			}
+			testdb.Exec(t, name, f.url, `UPDATE river_job SET args = `+args+` WHERE kind = 'process_event'`)
 		}, "Ada", "undecodable"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/riverqueue/river"
@@ -19,25 +20,21 @@ type grantWorker struct {
 func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantArgs]) error {
 	e := w.e
 	a := job.Args
-	p, err := e.store.GetParticipant(ctx, a.MeetingUUID, a.Key)
-	if errors.Is(err, store.ErrNotFound) {
+	r, err := e.grantInput(ctx, job)
+	if err != nil {
+		return e.grantFailed(ctx, job, "", store.ParticipantRead{}, err)
+	}
+	read := r.Participant
+	if !read.Found {
 		return nil // the account's data was deleted (app_deauthorized)
 	}
-	if err != nil {
-		return e.grantFailed(ctx, job, "", p, err)
-	}
+	p := read.Participant
 	if p.JoinedAt.UnixMilli() != a.JoinedAtMS || p.State != grant.StatePending {
 		return nil // a newer join took over, or this one is settled
 	}
-	m, err := e.store.GetMeeting(ctx, a.AccountID, a.MeetingID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return e.grantFailed(ctx, job, "", p, err)
-	}
+	m := r.Meeting
 	if m.Status == grant.MeetingEnded && m.UUID == a.MeetingUUID || m.Status == grant.MeetingDeleted {
-		return e.settle(ctx, a, "", grant.Outcome{State: grant.StateSkipped, Reason: grant.ReasonMeetingEnded})
-	}
-	if m.AccountID == "" {
-		m.AccountID, m.ID = a.AccountID, a.MeetingID
+		return e.settle(ctx, a, read, "", grant.Outcome{State: grant.StateSkipped, Reason: grant.ReasonMeetingEnded})
 	}
 	if m.UUID == "" {
 		m.UUID = a.MeetingUUID
@@ -48,7 +45,7 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 	for _, g := range e.granters {
 		out, err := g.Grant(ctx, m, p)
 		if err != nil {
-			return e.grantFailed(ctx, job, g.Name(), p, err)
+			return e.grantFailed(ctx, job, g.Name(), read, err)
 		}
 		lastGranter, last = g.Name(), out
 		if out.State == grant.StateGranted {
@@ -58,15 +55,31 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 	if lastGranter == "" {
 		last = grant.Outcome{State: grant.StateFailed, Reason: grant.ReasonNoGranter}
 	}
-	return e.settle(ctx, a, lastGranter, last)
+	return e.settle(ctx, a, read, lastGranter, last)
+}
+
+// grantInput is the participant and the meeting to grant with. The first
+// attempt takes them from the job: the join's transaction wrote them
+// moments ago, and the outcome is written only over that very row version
+// (settle), so a change in between is not overwritten. Later attempts (a
+// retry, a snooze, a rescue after a crash) come later by design and read
+// the ledger, in one statement and without a lock.
+func (e *Engine) grantInput(ctx context.Context, job *river.Job[GrantParticipantArgs]) (store.MeetingParticipant, error) {
+	a := job.Args
+	var s GrantSeen
+	if len(a.Seen) > 0 && job.Attempt <= 1 && json.Unmarshal(a.Seen, &s) == nil {
+		return store.MeetingParticipant{Meeting: s.Meeting, MeetingFound: true,
+			Participant: store.ParticipantRead{Participant: s.Participant, Found: true, Version: s.Version}}, nil
+	}
+	return e.store.ReadMeetingParticipant(ctx, a.AccountID, a.MeetingID, a.MeetingUUID, a.Key)
 }
 
 // grantFailed acts on the classifier's decision about err: wait and retry
 // (rate limits, the agent not seeing the participant yet, Zoom or the
 // database failing) until GiveUpAfter has passed since the join, then fail
 // the grant with the error's reason.
-func (e *Engine) grantFailed(ctx context.Context, job *river.Job[GrantParticipantArgs], granter string, p grant.Participant, err error) error {
-	var giveUpAt = p.JoinSeenAt
+func (e *Engine) grantFailed(ctx context.Context, job *river.Job[GrantParticipantArgs], granter string, read store.ParticipantRead, err error) error {
+	var giveUpAt = read.JoinSeenAt
 	if !giveUpAt.IsZero() {
 		giveUpAt = giveUpAt.Add(e.giveUpAfter)
 	}
@@ -83,26 +96,39 @@ func (e *Engine) grantFailed(ctx context.Context, job *river.Job[GrantParticipan
 	}
 	e.logger.WarnContext(ctx, msg, "granter", granter, "meeting_uuid", job.Args.MeetingUUID, "participant_key", job.Args.Key,
 		"attempt", job.Attempt, "reason", string(d.Reason), "error", err.Error())
-	return e.settle(ctx, job.Args, granter, grant.Outcome{State: grant.StateFailed, Reason: d.Reason, Detail: err.Error()})
+	return e.settle(ctx, job.Args, read, granter, grant.Outcome{State: grant.StateFailed, Reason: d.Reason, Detail: err.Error()})
 }
 
-// settle records a grant's outcome under the participant's row lock.
-func (e *Engine) settle(ctx context.Context, a GrantParticipantArgs, granter string, out grant.Outcome) error {
-	var before, after grant.Participant
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
-		p, err := tx.LockParticipant(ctx, a.AccountID, a.MeetingID, a.MeetingUUID, a.Key)
-		if err != nil {
-			return err
-		}
-		before = p
-		if p.JoinedAt.UnixMilli() != a.JoinedAtMS {
-			after = p
-			return nil
-		}
+// settle records a grant's outcome. Usually nobody changed the participant
+// while the granters ran, and the outcome is written over the row as read,
+// in one statement. When the row changed (Zoom's confirmation arrived
+// first, a leave, a newer join) or was not read, the outcome is applied to
+// the row as it is now, under its lock.
+func (e *Engine) settle(ctx context.Context, a GrantParticipantArgs, read store.ParticipantRead, granter string, out grant.Outcome) error {
+	before, after := read.Participant, grant.Participant{}
+	err := store.ErrConflict
+	if read.Found && before.JoinedAt.UnixMilli() == a.JoinedAtMS {
+		p := before
 		p.Attempts++
 		after = grant.ApplyOutcome(p, granter, out, e.now())
-		return tx.SaveParticipant(ctx, after)
-	})
+		_, err = e.store.SaveParticipantRead(ctx, read, after)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		err = e.store.InTx(ctx, func(tx store.Tx) error {
+			p, err := tx.LockParticipant(ctx, a.AccountID, a.MeetingID, a.MeetingUUID, a.Key)
+			if err != nil {
+				return err
+			}
+			before = p
+			if p.JoinedAt.UnixMilli() != a.JoinedAtMS {
+				after = p
+				return nil
+			}
+			p.Attempts++
+			after = grant.ApplyOutcome(p, granter, out, e.now())
+			return tx.SaveParticipant(ctx, after)
+		})
+	}
 	if err != nil {
 		return err
 	}

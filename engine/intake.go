@@ -75,6 +75,10 @@ func NewIntake(st *store.Store, o IntakeOptions) *Intake {
 	return i
 }
 
+// Backlog is how many Accepts wait for a committer: more webhooks have
+// arrived than the transactions under way hold.
+func (i *Intake) Backlog() int { return len(i.reqs) }
+
 // Close stops the committers after the transactions in flight. Accept calls
 // still waiting get ErrIntakeClosed (their senders answer 503; Zoom retries).
 func (i *Intake) Close() {
@@ -156,6 +160,11 @@ func (i *Intake) commitIsolating(batch []*intakeRequest) {
 	}
 }
 
+// processEventArgs carries the event in its job.
+func processEventArgs(in grant.Inbound) ProcessEventArgs {
+	return ProcessEventArgs{EventID: in.ID, Event: in.Event, Body: in.Body, ReceivedAtMS: in.ReceivedAt.UnixMilli()}
+}
+
 // commit stores a batch in one transaction.
 func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
 	// The transaction is not tied to any one caller's context: callers that
@@ -205,7 +214,7 @@ func (i *Intake) commit(batch []*intakeRequest) ([]grant.IntakeResult, error) {
 			}
 			delete(freshFacts, key)
 			results[idx[n]].EventID = in.ID
-			jobs = append(jobs, river.InsertManyParams{Args: ProcessEventArgs{EventID: in.ID}})
+			jobs = append(jobs, river.InsertManyParams{Args: processEventArgs(in)})
 		}
 		return tx.EnqueueMany(ctx, jobs)
 	})

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/riverqueue/river"
+import (
+	"github.com/riverqueue/river"
+
+	"github.com/cohost-dev/cohost/grant"
+)
 
 // The job kinds. Each carries its own insert options (InsertOpts), so every
 // place that enqueues one gets the same attempts and uniqueness; retry
@@ -12,6 +16,17 @@ import "github.com/riverqueue/river"
 // job is not unique.
 type ProcessEventArgs struct {
 	EventID string `json:"event_id"`
+	// Event, Body and ReceivedAtMS carry the stored event itself (its name,
+	// its normalized body, when cohost received it), so the worker applies
+	// it without reading it back. A job without them, enqueued by an earlier
+	// version, reads the event by EventID. Body is opaque to River (bytes,
+	// base64 in its JSON): River's PostgreSQL schema indexes every key and
+	// value of a job's arguments (a GIN index on river_job.args) each time
+	// the job's row is written — inserted, fetched, completed — and an
+	// opaque value is one index entry, not one per field of the event.
+	Event        string `json:"event,omitempty"`
+	Body         []byte `json:"body,omitempty"`
+	ReceivedAtMS int64  `json:"received_at_ms,omitempty"`
 }
 
 // Kind is River's name for the job.
@@ -38,13 +53,29 @@ func (PrepareMeetingArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// GrantParticipantArgs grants one join of one participant.
+// GrantParticipantArgs grants one join of one participant. The join is its
+// identity (the fields tagged unique).
 type GrantParticipantArgs struct {
-	AccountID   string `json:"account_id"`
-	MeetingID   string `json:"meeting_id"`
-	MeetingUUID string `json:"meeting_uuid"`
-	Key         string `json:"participant_key"`
-	JoinedAtMS  int64  `json:"joined_at_ms"`
+	AccountID   string `json:"account_id" river:"unique"`
+	MeetingID   string `json:"meeting_id" river:"unique"`
+	MeetingUUID string `json:"meeting_uuid" river:"unique"`
+	Key         string `json:"participant_key" river:"unique"`
+	JoinedAtMS  int64  `json:"joined_at_ms" river:"unique"`
+	// Seen is the participant and the meeting as the join's transaction
+	// read and wrote them, moments before (GrantSeen as JSON, opaque to
+	// River for the reason ProcessEventArgs.Body is): the first attempt
+	// grants from it without reading them again. A later attempt, or a job
+	// without it (enqueued by an earlier version), reads the ledger.
+	Seen []byte `json:"seen,omitempty"`
+}
+
+// GrantSeen is what GrantParticipantArgs.Seen carries.
+type GrantSeen struct {
+	Meeting     grant.Meeting     `json:"meeting"`
+	Participant grant.Participant `json:"participant"`
+	// Version is the participant row's version as the join wrote it: the
+	// grant's outcome is written over that row only if it is unchanged.
+	Version int64 `json:"version"`
 }
 
 // Kind is River's name for the job.

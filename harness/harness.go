@@ -141,9 +141,13 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	if o.Replicas > 1 {
 		h.startProxy(front)
 	}
-	sim.Sim.SetWebhook(h.PublicURL+"/webhooks/zoom", "")
+	sim.Sim.SetWebhook(h.WebhookURL(), "")
 	return h, nil
 }
+
+// WebhookURL is where the simulator delivers webhooks: the first replica,
+// or the proxy in front of the replicas.
+func (h *Harness) WebhookURL() string { return h.PublicURL + "/webhooks/zoom" }
 
 // startProxy spreads requests (webhook deliveries, host pages) over the
 // replicas in turn, as a Kubernetes Service would.

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cohost-dev/cohost/agentclient"
 	"github.com/cohost-dev/cohost/config"
@@ -139,16 +140,21 @@ func (s *Server) Open(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	// The intake before the workers: they give way to its backlog.
+	s.intake = engine.NewIntake(st, engine.IntakeOptions{})
 	// River ties the workers' life to this context; the open deadline must
 	// not stop them later.
 	if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{
-		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware(),
+		Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, MaxWorkers: cfg.Workers,
+		// A job about to start first gives way to waiting webhooks, then runs
+		// inside the failure handling (its log, count and settling).
+		Middleware: append([]rivertype.Middleware{engine.NewAcksFirst(s.intake)}, eng.Middleware()...),
 	}); err != nil {
+		s.intake.Close()
 		st.Close()
 		return fmt.Errorf("start queue: %w", err)
 	}
 
-	s.intake = engine.NewIntake(st, engine.IntakeOptions{})
 	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
 	var ui handlers.RiverUIHandler
 	if admin.Enabled() {
@@ -204,7 +210,7 @@ func (s *Server) Open(ctx context.Context) error {
 	go s.pruneLoop(pruneCtx)
 
 	s.Logger.Info("cohostd started", "addr", s.httpLn.Addr().String(), "metrics_addr", s.metricsLn.Addr().String(),
-		"database", st.Engine(), "granters", cfg.Granters, "auth_mode", cfg.AuthMode, "version", s.Build.Version)
+		"database", st.Engine(), "workers", st.MaxWorkers(), "granters", cfg.Granters, "auth_mode", cfg.AuthMode, "version", s.Build.Version)
 	return nil
 }
 
