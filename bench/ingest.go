@@ -14,11 +14,13 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cohost-dev/cohost/engine"
 	"github.com/cohost-dev/cohost/grant"
@@ -48,12 +50,28 @@ type IngestResult struct {
 	Failed     int64
 	Duration   time.Duration
 	EventsPerS float64
+	// Ack latency during the closed loop.
+	LoopP50, LoopP99 time.Duration
 	// Latency at a fixed offered rate (open loop), so queueing in the client
 	// does not hide server latency.
 	Rate           int
 	RateAccepted   int64
 	RateFailed     int64
 	P50, P99, P999 time.Duration
+
+	// End to end, with workers running: every join of the closed loop
+	// granted (the granter's 200 recorded in the ledger), from the loop's
+	// start until the last of them (Drained false when the wait gave up).
+	Granted   int64
+	Drained   bool
+	EndToEnd  time.Duration
+	JoinsPerS float64
+	// Costs over the closed loop and its drain: what the intake and the
+	// workers sent to the database (counted in the store), CPU of this
+	// process and of the benchmark database's PostgreSQL backends.
+	Intake, Workers store.CountSnapshot
+	ProcessCPU      time.Duration
+	PG              pgCost
 }
 
 // IngestOptions sizes the run.
@@ -65,6 +83,12 @@ type IngestOptions struct {
 	// NoWorkers measures intake alone, without the queue's workers competing
 	// for the database (in production they run).
 	NoWorkers bool
+	// Workers is the workers' concurrency per replica; 0 takes the store's
+	// default.
+	Workers int
+	// NoAcksFirst runs the workers without engine.AcksFirst (to measure
+	// what it does).
+	NoAcksFirst bool
 }
 
 // baselineIntake verifies and answers without storing: the cost of HTTP,
@@ -73,6 +97,33 @@ type baselineIntake struct{}
 
 func (baselineIntake) Accept(context.Context, grant.Inbound) (grant.IntakeResult, error) {
 	return grant.IntakeResult{}, nil
+}
+
+// httpGranter grants by one HTTP call that answers 200, as the co-host
+// agent does: the workers' cost of a grant without the agent's own.
+type httpGranter struct {
+	url    string
+	client *http.Client
+}
+
+func (g *httpGranter) Name() string                                 { return "bench" }
+func (g *httpGranter) Prepare(context.Context, grant.Meeting) error { return nil }
+func (g *httpGranter) Finish(context.Context, grant.Meeting) error  { return nil }
+func (g *httpGranter) Grant(ctx context.Context, _ grant.Meeting, p grant.Participant) (grant.Outcome, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/cohost?p="+p.Key, nil)
+	if err != nil {
+		return grant.Outcome{}, err
+	}
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonAgentUnavailable, Message: err.Error()}
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return grant.Outcome{}, &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonAgentUnavailable, Message: resp.Status}
+	}
+	return grant.Outcome{State: grant.StateGranted}, nil
 }
 
 // RunIngest measures each target in turn in this process.
@@ -99,22 +150,34 @@ func RunIngest(ctx context.Context, targets []IngestTarget, o IngestOptions) ([]
 
 func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (IngestResult, error) {
 	progress(o.Progress, "%s: starting", t.Name)
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer agent.Close()
+	granter := &httpGranter{url: agent.URL, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	counts := &store.Counts{}
 	var urls []string
 	for range max(t.Replicas, 1) {
 		var intake handlers.EventIntake = baselineIntake{}
 		if t.DatabaseURL != "" {
-			st, err := store.Open(ctx, t.DatabaseURL, store.Options{})
+			st, err := store.Open(ctx, t.DatabaseURL, store.Options{Counts: counts})
 			if err != nil {
 				return IngestResult{}, err
 			}
 			defer st.Close()
 			// Workers run as in production: they compete with intake for the database.
+			ni := engine.NewIntake(st, engine.IntakeOptions{})
+			defer ni.Close()
 			if !o.NoWorkers {
-				eng, err := engine.New(engine.Config{Store: st, Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{}})
+				eng, err := engine.New(engine.Config{Store: st, Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{},
+					Granters: []grant.Granter{granter}})
 				if err != nil {
 					return IngestResult{}, err
 				}
-				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(), RetryPolicy: engine.RetryPolicy{}, Middleware: eng.Middleware()}); err != nil {
+				var mw []rivertype.Middleware
+				if !o.NoAcksFirst {
+					mw = append(mw, engine.NewAcksFirst(ni))
+				}
+				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(),
+					RetryPolicy: engine.RetryPolicy{}, MaxWorkers: o.Workers, Middleware: append(mw, eng.Middleware()...)}); err != nil {
 					return IngestResult{}, err
 				}
 				defer func() {
@@ -123,8 +186,6 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 					_ = st.Stop(sctx, 5*time.Second)
 				}()
 			}
-			ni := engine.NewIntake(st, engine.IntakeOptions{})
-			defer ni.Close()
 			intake = ni
 		}
 		srv := httptest.NewServer(handlers.Router(handlers.Deps{
@@ -136,6 +197,23 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 		defer srv.Close()
 		urls = append(urls, srv.URL)
 	}
+	var granted func(context.Context) (int64, error)
+	var pgm *pgMeter
+	if t.DatabaseURL != "" && !o.NoWorkers {
+		w, err := openWatcher(ctx, t.DatabaseURL)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		defer w.close()
+		granted = w.granted
+	}
+	if strings.HasPrefix(t.DatabaseURL, "postgres") {
+		var err error
+		if pgm, err = startPGMeter(ctx, t.DatabaseURL); err != nil {
+			return IngestResult{}, err
+		}
+		defer pgm.close(context.WithoutCancel(ctx))
+	}
 	pick := func(n int64) string { return urls[int(n)%len(urls)] }
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: 0}}
 	defer client.CloseIdleConnections()
@@ -144,20 +222,24 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	var seq atomic.Int64
 
 	// Phase 1: throughput, closed loop.
+	intake0, workers0, cpu0 := counts.Intake.Snapshot(), counts.Workers.Snapshot(), processCPU()
 	deadline := time.Now().Add(o.Duration)
 	var wg sync.WaitGroup
 	var accepted, failed atomic.Int64
+	loopLat := make([][]time.Duration, o.Concurrency)
 	start := time.Now()
-	for range o.Concurrency {
+	for c := range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				n := seq.Add(1)
-				if _, err := deliver(ctx, client, pick(n), n); err != nil {
+				took, err := deliver(ctx, client, pick(n), n)
+				if err != nil {
 					failed.Add(1)
 					continue
 				}
+				loopLat[c] = append(loopLat[c], took)
 				accepted.Add(1)
 			}
 		}()
@@ -166,7 +248,54 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	res.Duration = time.Since(start)
 	res.Accepted, res.Failed = accepted.Load(), failed.Load()
 	res.EventsPerS = float64(res.Accepted) / res.Duration.Seconds()
-	progress(o.Progress, "%s: throughput %.0f events/s (%d accepted, %d failed)", t.Name, res.EventsPerS, res.Accepted, res.Failed)
+	var all []time.Duration
+	for _, l := range loopLat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	res.LoopP50, res.LoopP99 = quantile(all, 0.50), quantile(all, 0.99)
+	progress(o.Progress, "%s: throughput %.0f events/s (%d accepted, %d failed), ack p50 %s p99 %s", t.Name, res.EventsPerS,
+		res.Accepted, res.Failed, res.LoopP50, res.LoopP99)
+
+	// Drain: every accepted join granted end to end.
+	if granted != nil {
+		wait := time.Now().Add(2*time.Minute + 10*res.Duration)
+		lastPrint := time.Now()
+		for {
+			n, err := granted(ctx)
+			if err != nil {
+				return res, err
+			}
+			res.Granted = n
+			if n >= res.Accepted {
+				res.Drained = true
+				break
+			}
+			if time.Now().After(wait) || ctx.Err() != nil {
+				break
+			}
+			if time.Since(lastPrint) > 5*time.Second {
+				progress(o.Progress, "%s: %d/%d granted", t.Name, n, res.Accepted)
+				lastPrint = time.Now()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		res.EndToEnd = time.Since(start)
+		res.JoinsPerS = float64(res.Granted) / res.EndToEnd.Seconds()
+		// River marks jobs completed in batches after the work: let it
+		// finish, so its statements are counted with the joins they served.
+		time.Sleep(500 * time.Millisecond)
+		progress(o.Progress, "%s: %d joins granted end to end in %s: %.0f joins/s", t.Name, res.Granted,
+			res.EndToEnd.Round(time.Millisecond), res.JoinsPerS)
+	}
+	res.ProcessCPU = processCPU() - cpu0
+	res.Intake, res.Workers = counts.Intake.Snapshot().Sub(intake0), counts.Workers.Snapshot().Sub(workers0)
+	if pgm != nil {
+		var err error
+		if res.PG, err = pgm.finish(ctx); err != nil {
+			return res, err
+		}
+	}
 
 	// Phase 2: latency at a fixed rate, open loop.
 	total := int(float64(o.Rate) * o.Duration.Seconds())
@@ -244,15 +373,46 @@ func progress(w io.Writer, format string, args ...any) {
 // IngestTable renders results as a Markdown table, each row beside the first
 // (baseline) row.
 func IngestTable(rs []IngestResult) string {
-	s := "| target | durable events/s | vs baseline | failed | offered rate | ack p50 | ack p99 | ack p99.9 |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|\n"
+	s := "| target | durable events/s | vs baseline | failed | loop ack p50 | loop ack p99 | offered rate | ack p50 | ack p99 | ack p99.9 |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for _, r := range rs {
 		ratio := "1.00×"
 		if len(rs) > 0 && rs[0].EventsPerS > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.EventsPerS/rs[0].EventsPerS)
 		}
-		s += fmt.Sprintf("| %s | %.0f | %s | %d | %d/s | %s | %s | %s |\n", r.Name, r.EventsPerS, ratio,
-			r.Failed+r.RateFailed, r.Rate, ms(r.P50), ms(r.P99), ms(r.P999))
+		s += fmt.Sprintf("| %s | %.0f | %s | %d | %s | %s | %d/s | %s | %s | %s |\n", r.Name, r.EventsPerS, ratio,
+			r.Failed+r.RateFailed, ms(r.LoopP50), ms(r.LoopP99), r.Rate, ms(r.P50), ms(r.P99), ms(r.P999))
+	}
+	return s
+}
+
+// CostTable renders, per target, the joins granted end to end and what each
+// cost: statements and commits per join (workers) and per event (intake),
+// and CPU per 1,000 joins. The baseline row has no joins; its CPU is per
+// 1,000 events answered.
+func CostTable(rs []IngestResult) string {
+	s := "| target | joins granted | joins/s end to end | workers: statements/join | of them BEGIN/COMMIT | workers: commits/join | " +
+		"intake: statements/event | intake: commits/event | xact_commit/join (PostgreSQL) | process CPU /1,000 joins | PostgreSQL CPU /1,000 joins |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for _, r := range rs {
+		n := r.Granted
+		joins, rate := fmt.Sprintf("%d", r.Granted), fmt.Sprintf("%.0f", r.JoinsPerS)
+		if n == 0 {
+			n, joins, rate = r.Accepted, "– (events: "+fmt.Sprint(r.Accepted)+")", "–"
+		} else if !r.Drained {
+			joins += fmt.Sprintf(" of %d", r.Accepted)
+		}
+		xact, pgCPU := "–", "–"
+		if r.PG.Readable || r.PG.Commits > 0 {
+			xact = per(r.PG.Commits, n)
+		}
+		if r.PG.Readable {
+			pgCPU = perThousand(r.PG.CPU, n)
+		}
+		s += fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, joins, rate,
+			per(r.Workers.Statements, r.Granted), per(r.Workers.Control, r.Granted), per(r.Workers.Commits, r.Granted),
+			per(r.Intake.Statements, r.Accepted), per(r.Intake.Commits, r.Accepted), xact,
+			perThousand(r.ProcessCPU, n), pgCPU)
 	}
 	return s
 }

@@ -4,8 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
@@ -32,6 +37,10 @@ type JoinResult struct {
 	// Confirmed counts joiners confirmed co-host; Lost those who were not;
 	// Duplicates joiners the agent promoted more than once.
 	Confirmed, Lost, Duplicates int
+	// Ack is how long cohostd took to answer the simulator's webhooks (all
+	// of them: joins, role changes, the meeting's own), measured by a proxy
+	// in front of it.
+	Ack Quantiles
 	// TimeToGrant: webhook received by cohostd → the agent's 200 recorded.
 	// TimeToConfirm: webhook received → Zoom's role-change event time.
 	TimeToGrant, TimeToConfirm Quantiles
@@ -43,14 +52,40 @@ type JoinResult struct {
 }
 
 // Quantiles of a latency distribution.
-type Quantiles struct{ P50, P95, P99, Max time.Duration }
+type Quantiles struct{ P50, P95, P99, P999, Max time.Duration }
 
 func quantiles(d []time.Duration) Quantiles {
 	if len(d) == 0 {
 		return Quantiles{}
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return Quantiles{P50: quantile(d, .5), P95: quantile(d, .95), P99: quantile(d, .99), Max: d[len(d)-1]}
+	return Quantiles{P50: quantile(d, .5), P95: quantile(d, .95), P99: quantile(d, .99), P999: quantile(d, .999), Max: d[len(d)-1]}
+}
+
+// timeWebhooks puts a proxy between the simulator and cohostd that times
+// each webhook's answer; acks returns the times so far.
+func timeWebhooks(h *harness.Harness) (acks func() []time.Duration, stop func(), err error) {
+	target, err := url.Parse(h.WebhookURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	var mu sync.Mutex
+	var took []time.Duration
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rp.ServeHTTP(w, r)
+		d := time.Since(start)
+		mu.Lock()
+		took = append(took, d)
+		mu.Unlock()
+	}))
+	h.Sim.Sim.SetWebhook(srv.URL+target.Path, "")
+	return func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Duration(nil), took...)
+	}, srv.Close, nil
 }
 
 // RunJoins runs one meeting of r.Joins joiners against the simulator.
@@ -70,6 +105,11 @@ func RunJoins(ctx context.Context, r JoinRun, progress io.Writer) (*JoinResult, 
 	}
 	defer h.Close(ctx)
 	sim := h.Sim.Sim
+	acks, stopAcks, err := timeWebhooks(h)
+	if err != nil {
+		return nil, err
+	}
+	defer stopAcks()
 	m, err := sim.CreateMeeting(zoomsim.MeetingSpec{HostID: h.Host.ID, Topic: r.Name})
 	if err != nil {
 		return nil, err
@@ -146,6 +186,7 @@ func RunJoins(ctx context.Context, r JoinRun, progress io.Writer) (*JoinResult, 
 		}
 	}
 	res.TimeToGrant, res.TimeToConfirm = quantiles(tg), quantiles(tc)
+	res.Ack = quantiles(acks())
 	res.LastConfirmed = lastConfirm.Sub(first)
 	res.Ideal = r.Over
 	if r.AgentRate > 0 {
@@ -176,12 +217,13 @@ func LatencyTable(rs []*JoinResult) string {
 
 // StormTable renders storm results beside their ideal drain time.
 func StormTable(rs []*JoinResult) string {
-	s := "| run | joins | confirmed | lost | promoted twice | last confirmed after first join | ideal drain | ratio | confirm p50 | confirm p99 |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	s := "| run | joins | confirmed | lost | promoted twice | last confirmed after first join | ideal drain | ratio | confirm p50 | confirm p99 | ack p50 | ack p99 | ack p99.9 |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for _, r := range rs {
 		ratio := float64(r.LastConfirmed) / float64(r.Ideal)
-		s += fmt.Sprintf("| %s | %d | %d | %d | %d | %.2f s | %.2f s | %.3f× | %s | %s |\n", r.Run.Name, r.Run.Joins, r.Confirmed,
-			r.Lost, r.Duplicates, r.LastConfirmed.Seconds(), r.Ideal.Seconds(), ratio, ms(r.TimeToConfirm.P50), ms(r.TimeToConfirm.P99))
+		s += fmt.Sprintf("| %s | %d | %d | %d | %d | %.2f s | %.2f s | %.3f× | %s | %s | %s | %s | %s |\n", r.Run.Name, r.Run.Joins, r.Confirmed,
+			r.Lost, r.Duplicates, r.LastConfirmed.Seconds(), r.Ideal.Seconds(), ratio, ms(r.TimeToConfirm.P50), ms(r.TimeToConfirm.P99),
+			ms(r.Ack.P50), ms(r.Ack.P99), ms(r.Ack.P999))
 	}
 	return s
 }

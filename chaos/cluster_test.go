@@ -72,6 +72,10 @@ type clusterOptions struct {
 	// AssignCoHost is not instant), so grant jobs are running when a
 	// replica dies.
 	AgentLatency time.Duration
+	// Database, when set, starts a proxy of the scenario's own in front of
+	// PostgreSQL (upstream is its host:port) and returns the address the
+	// replicas connect to instead.
+	Database func(upstream string) (addr string, err error)
 }
 
 // cluster is one scenario's world: the simulator, three cohostd processes on
@@ -142,6 +146,16 @@ func startCluster(ctx context.Context, t *testing.T, o clusterOptions) *cluster 
 	sim.SetWebhook(c.Proxy.URL+"/webhooks/zoom", "")
 
 	dbURL := direct
+	if o.Database != nil {
+		u, err := url.Parse(direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Host, err = o.Database(u.Host); err != nil {
+			t.Fatal(err)
+		}
+		dbURL = u.String()
+	}
 	if o.DatabaseProxy {
 		u, err := url.Parse(direct)
 		if err != nil {

@@ -1,13 +1,16 @@
 // Command cohostbench measures cohostd and prints a Markdown report.
 //
-//	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers]
+//	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers] [-workers N] [-only sqlite,postgres,postgres3]
 //	cohostbench latency [-joins 100] [-over 10s] [-postgres URL]
 //	cohostbench storm   [-joins 1000] [-over 10s] [-agent-rate 0] [-postgres URL] [-out DIR]
 //	cohostbench hostclient [-joins 100] [-over 150s] [-interval 1s] [-storm 300] [-storm-over 1s]
 //
 // ingest: durably accepted webhook events per second and ack latency on
 // loopback, for SQLite and PostgreSQL, beside a baseline handler in the same
-// run that verifies and answers without storing.
+// run that verifies and answers without storing; then, with the workers
+// running, the joins granted end to end per second and what each join cost:
+// SQL statements and commits (counted in the store), CPU of this process and
+// of PostgreSQL's backends.
 //
 // latency: time to co-host on an idle system (joins spaced out): webhook
 // received → the agent's 200, and → Zoom's confirmation, for both engines.
@@ -34,10 +37,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cohost-dev/cohost/bench"
 )
@@ -74,7 +80,24 @@ func ingest(ctx context.Context, args []string) int {
 	conc := fs.Int("concurrency", 32, "concurrent clients for the throughput phase")
 	pg := fs.String("postgres", os.Getenv("COHOST_BENCH_DATABASE_URL"), "PostgreSQL URL to measure (empty: skip); default $COHOST_BENCH_DATABASE_URL")
 	noWorkers := fs.Bool("no-workers", false, "measure intake alone, without the queue's workers running (in production they run)")
+	workers := fs.Int("workers", 0, "workers per replica (0: the store's default, as cohostd's COHOST_WORKERS)")
+	noAcksFirst := fs.Bool("no-acks-first", false, "workers do not give way to the intake's backlog (engine.AcksFirst off)")
+	only := fs.String("only", "", "comma list of targets to measure beside the baseline: sqlite, postgres, postgres3 (default all)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	dir, err := os.MkdirTemp("", "cohostbench")
 	if err != nil {
@@ -82,13 +105,18 @@ func ingest(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	targets := []bench.IngestTarget{
-		{Name: "baseline (verify + answer, no store)"},
-		{Name: "sqlite", DatabaseURL: "sqlite://" + filepath.Join(dir, "bench.db")},
+	want := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
+	targets := []bench.IngestTarget{{Name: "baseline (verify + answer, no store)"}}
+	if want("sqlite") {
+		targets = append(targets, bench.IngestTarget{Name: "sqlite", DatabaseURL: "sqlite://" + filepath.Join(dir, "bench.db")})
 	}
 	if *pg != "" {
-		targets = append(targets, bench.IngestTarget{Name: "postgres, 1 replica", DatabaseURL: *pg},
-			bench.IngestTarget{Name: "postgres, 3 replicas", DatabaseURL: *pg, Replicas: 3})
+		if want("postgres") {
+			targets = append(targets, bench.IngestTarget{Name: "postgres, 1 replica", DatabaseURL: *pg})
+		}
+		if want("postgres3") {
+			targets = append(targets, bench.IngestTarget{Name: "postgres, 3 replicas", DatabaseURL: *pg, Replicas: 3})
+		}
 	} else {
 		fmt.Fprintln(os.Stderr, "note: no -postgres URL given; PostgreSQL is not measured")
 	}
@@ -101,7 +129,7 @@ func ingest(ctx context.Context, args []string) int {
 			}
 		}
 		rs, err := bench.RunIngest(ctx, []bench.IngestTarget{t}, bench.IngestOptions{
-			Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers,
+			Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers, Workers: *workers, NoAcksFirst: *noAcksFirst,
 		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cohostbench:", err)
@@ -109,11 +137,14 @@ func ingest(ctx context.Context, args []string) int {
 		}
 		results = append(results, rs...)
 	}
-	workers := "workers running"
+	running := "workers running"
 	if *noWorkers {
-		workers = "workers stopped"
+		running = "workers stopped"
 	}
-	fmt.Printf("## Webhook ingest (%s per phase, %d clients, latency at %d events/s, %s)\n\n%s", *duration, *conc, *rate, workers, bench.IngestTable(results))
+	fmt.Printf("## Webhook ingest (%s per phase, %d clients, latency at %d events/s, %s)\n\n%s", *duration, *conc, *rate, running, bench.IngestTable(results))
+	if !*noWorkers {
+		fmt.Printf("\n## Cost per join (the closed loop and its drain; every join granted by one HTTP call answered 200)\n\n%s", bench.CostTable(results))
+	}
 	return 0
 }
 
@@ -183,12 +214,17 @@ func rateText(r int) string {
 // resetPostgres empties the benchmark database so runs do not inherit each
 // other's rows (and their index sizes).
 func resetPostgres(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
+	pcfg, err := pgxpool.ParseConfig(url) // pool settings (pool_max_conns) are the store's
+	if err != nil {
+		return err
+	}
+	cfg := pcfg.ConnConfig
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil && strings.Contains(err.Error(), "does not exist") {
-		if err := createDatabase(ctx, url); err != nil {
+		if err := createDatabase(ctx, cfg.Copy()); err != nil {
 			return err
 		}
-		conn, err = pgx.Connect(ctx, url)
+		conn, err = pgx.ConnectConfig(ctx, cfg)
 	}
 	if err != nil {
 		return fmt.Errorf("connect to the benchmark database: %w", err)
@@ -200,11 +236,7 @@ func resetPostgres(ctx context.Context, url string) error {
 
 // createDatabase creates the database named in url, connecting to the
 // server's "postgres" database to do it.
-func createDatabase(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return err
-	}
+func createDatabase(ctx context.Context, cfg *pgx.ConnConfig) error {
 	name := cfg.Database
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
