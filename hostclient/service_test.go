@@ -90,6 +90,51 @@ func (e *env) meeting() zoomsim.Meeting {
 	return m
 }
 
+// liveMeeting mints and authenticates a link for a new meeting, records it
+// live as instance inst-1 with the first n of Ada (AAA-1, user 100) and Bob
+// (BBB-2, user 200) joined, as the engine would, and starts the page.
+func (e *env) liveMeeting(t *testing.T, n int) (store.HostLink, api.HostStartResponse) {
+	t.Helper()
+	ctx := context.Background()
+	id := strconv.FormatInt(e.meeting().ID, 10)
+	l, err := e.svc.MintLink(ctx, MintRequest{MeetingID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := e.svc.Authenticate(ctx, secretOf(t, l.URL), id)
+	joinedAt := e.clock()
+	err = e.st.InTx(ctx, func(tx store.Tx) error {
+		lm, err := tx.LockMeeting(ctx, link.AccountID, id)
+		if err != nil {
+			return err
+		}
+		lm.UUID, lm.Status, lm.StartedAt = "inst-1", grant.MeetingStarted, joinedAt
+		if err := tx.SaveMeeting(ctx, lm); err != nil {
+			return err
+		}
+		for i, k := range []string{"AAA-1", "BBB-2"}[:n] {
+			p, err := tx.LockParticipant(ctx, link.AccountID, id, "inst-1", k)
+			if err != nil {
+				return err
+			}
+			p, _ = grant.ApplyJoin(p, grant.Join{At: joinedAt.Add(time.Duration(i) * time.Second), SeenAt: joinedAt,
+				UserID: strconv.Itoa(100 * (i + 1)), Name: []string{"Ada", "Bob"}[i]})
+			if err := tx.SaveParticipant(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.svc.Start(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link, start
+}
+
 func eachEngine(t *testing.T, f func(t *testing.T, e *env)) {
 	for _, name := range testdb.Engines {
 		t.Run(name, func(t *testing.T) { f(t, newEnv(t, name)) })
@@ -255,45 +300,8 @@ func TestStart(t *testing.T) {
 func TestSyncPromotes(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		m := e.meeting()
-		id := strconv.FormatInt(m.ID, 10)
-		l, err := e.svc.MintLink(ctx, MintRequest{MeetingID: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		link, _ := e.svc.Authenticate(ctx, secretOf(t, l.URL), id)
-		acct := link.AccountID
-		// The meeting is live and two people joined (the engine's doing).
-		joinedAt := e.clock()
-		err = e.st.InTx(ctx, func(tx store.Tx) error {
-			lm, err := tx.LockMeeting(ctx, acct, id)
-			if err != nil {
-				return err
-			}
-			lm.UUID, lm.Status, lm.StartedAt = "inst-1", grant.MeetingStarted, joinedAt
-			if err := tx.SaveMeeting(ctx, lm); err != nil {
-				return err
-			}
-			for i, k := range []string{"AAA-1", "BBB-2"} {
-				p, err := tx.LockParticipant(ctx, acct, id, "inst-1", k)
-				if err != nil {
-					return err
-				}
-				p, _ = grant.ApplyJoin(p, grant.Join{At: joinedAt.Add(time.Duration(i) * time.Second), SeenAt: joinedAt,
-					UserID: strconv.Itoa(100 * (i + 1)), Name: []string{"Ada", "Bob"}[i]})
-				if err := tx.SaveParticipant(ctx, p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		start, err := e.svc.Start(ctx, link)
-		if err != nil {
-			t.Fatal(err)
-		}
+		link, start := e.liveMeeting(t, 2)
+		acct, id := link.AccountID, link.MeetingID
 		me := api.HostRosterEntry{UserID: 1, ParticipantUUID: "{HOST}", UserName: "Host", IsHost: true}
 		roster := []api.HostRosterEntry{me, {UserID: 100, ParticipantUUID: "{aaa-1}", UserName: "Ada"}, {UserID: 200, ParticipantUUID: "bbb-2", UserName: "Bob"}}
 		sync := func(result *api.HostCallResult) api.HostSyncResponse {
@@ -368,46 +376,8 @@ func TestSyncPromotes(t *testing.T) {
 func TestSyncCreditsTheHostPageAfterTheEnd(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		m := e.meeting()
-		id := strconv.FormatInt(m.ID, 10)
-		l, err := e.svc.MintLink(ctx, MintRequest{MeetingID: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		link, _ := e.svc.Authenticate(ctx, secretOf(t, l.URL), id)
-		acct := link.AccountID
-		joinedAt := e.clock()
-		change := func(f func(tx store.Tx) error) {
-			t.Helper()
-			if err := e.st.InTx(ctx, f); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ada := func(tx store.Tx, f func(grant.Participant) grant.Participant) error {
-			p, err := tx.LockParticipant(ctx, acct, id, "inst-1", "AAA-1")
-			if err != nil {
-				return err
-			}
-			return tx.SaveParticipant(ctx, f(p))
-		}
-		change(func(tx store.Tx) error {
-			lm, err := tx.LockMeeting(ctx, acct, id)
-			if err != nil {
-				return err
-			}
-			lm.UUID, lm.Status, lm.StartedAt = "inst-1", grant.MeetingStarted, joinedAt
-			if err := tx.SaveMeeting(ctx, lm); err != nil {
-				return err
-			}
-			return ada(tx, func(p grant.Participant) grant.Participant {
-				p, _ = grant.ApplyJoin(p, grant.Join{At: joinedAt, SeenAt: joinedAt, UserID: "100", Name: "Ada"})
-				return p
-			})
-		})
-		start, err := e.svc.Start(ctx, link)
-		if err != nil {
-			t.Fatal(err)
-		}
+		link, start := e.liveMeeting(t, 1)
+		acct, id := link.AccountID, link.MeetingID
 		me := api.HostRosterEntry{UserID: 1, ParticipantUUID: "{HOST}", UserName: "Host", IsHost: true}
 		first, err := e.svc.Sync(ctx, link, api.HostSyncRequest{SessionID: start.SessionID, Connection: api.HostConnConnected,
 			Me: &me, Roster: []api.HostRosterEntry{me, {UserID: 100, ParticipantUUID: "{aaa-1}", UserName: "Ada"}}})
@@ -416,12 +386,17 @@ func TestSyncCreditsTheHostPageAfterTheEnd(t *testing.T) {
 		}
 		// The webhook confirms Ada, she leaves, the meeting ends.
 		e.advance(200 * time.Millisecond)
-		change(func(tx store.Tx) error {
-			return ada(tx, func(p grant.Participant) grant.Participant {
-				p, _ = grant.ApplyConfirm(p, e.clock(), e.clock())
-				return grant.ApplyLeave(p, e.clock().Add(time.Millisecond))
-			})
+		err = e.st.InTx(ctx, func(tx store.Tx) error {
+			p, err := tx.LockParticipant(ctx, acct, id, "inst-1", "AAA-1")
+			if err != nil {
+				return err
+			}
+			p, _ = grant.ApplyConfirm(p, e.clock(), e.clock())
+			return tx.SaveParticipant(ctx, grant.ApplyLeave(p, e.clock().Add(time.Millisecond)))
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := e.st.EndHostPage(ctx, acct, id, "inst-1", e.clock()); err != nil {
 			t.Fatal(err)
 		}
