@@ -118,21 +118,7 @@ func (p *pgCrashProxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				p.pipe(c)
-			}()
-		}
-	}()
+	acceptEach(ln, &p.wg, p.pipe)
 }
 
 // arm makes the next commit of a join's transaction the lost one.

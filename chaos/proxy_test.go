@@ -144,19 +144,28 @@ func (p *tcpProxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
-	p.wg.Add(1)
+	acceptEach(ln, &p.wg, func(c net.Conn) {
+		p.accepted.Add(1)
+		p.pipe(c)
+	})
+}
+
+// acceptEach serves every connection ln accepts with handle, each on its
+// own goroutine, until ln is closed; wg counts the loop and the handlers so
+// a proxy's Close can wait for them.
+func acceptEach(ln net.Listener, wg *sync.WaitGroup, handle func(net.Conn)) {
+	wg.Add(1)
 	go func() {
-		defer p.wg.Done()
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			p.accepted.Add(1)
-			p.wg.Add(1)
+			wg.Add(1)
 			go func() {
-				defer p.wg.Done()
-				p.pipe(c)
+				defer wg.Done()
+				handle(c)
 			}()
 		}
 	}()
