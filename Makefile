@@ -40,6 +40,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzNormalizeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzDeliveryID$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzCleanText$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzCheckUniqueKeys$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzWebhookHandler$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzAdminBearer$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./policy
