@@ -297,9 +297,8 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return
 	}
 	ctx := r.Context()
@@ -400,18 +399,11 @@ func (a *Admin) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the grant ledger could not be read; cohostd's log has the cause")
 }
 
-// isMeetingID reports whether s looks like a Zoom meeting id: digits only.
-func isMeetingID(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// invalidMeetingIDDetail answers a {meetingId} that is not canonical
+// (api.CanonicalMeetingID): refused, never rewritten, so that one meeting
+// has one key for its ledger rows and its host links.
+const invalidMeetingIDDetail = "meetingId is not a Zoom meeting id in its one form: " + api.MeetingIDForm +
+	"; not the meeting uuid, not zero-padded"
 
 // adminMeeting is a meeting of the ledger with its participants counted by state (byState).
 func adminMeeting(m grant.Meeting, byState map[grant.State]int) api.AdminMeeting {
@@ -592,9 +584,8 @@ func (a *Admin) revokeHostLinks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) hostLinksOn(w http.ResponseWriter, id string) bool {
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return false
 	}
 	if a.links == nil {

@@ -91,8 +91,12 @@ func (h *HostPage) log() *slog.Logger {
 
 func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such page; a host link looks like /host/<meeting id>#<secret>")
+	if !api.CanonicalMeetingID(id) {
+		// A link minted for a non-canonical id by an older build ends here
+		// too: its meeting's revocation could not reach it.
+		hostHeaders(w)
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "this is not a host link cohost issues: a host link looks like /host/<meeting id>#<secret>, and "+
+			api.MeetingIDForm+"; ask for a new link")
 		return
 	}
 	var b bytes.Buffer
@@ -111,8 +115,9 @@ func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 // authenticate checks the bearer secret for the URL's meeting.
 func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (store.HostLink, bool) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such meeting route")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the URL's meeting id is not canonical: "+api.MeetingIDForm+
+			"; a link for another form of the id is not valid, ask for a new link")
 		return store.HostLink{}, false
 	}
 	secret := ""

@@ -106,7 +106,7 @@ func TestHostPageHeaders(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 404 {
+	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 400 {
 		t.Errorf("a non-numeric meeting id: %d", r.status)
 	}
 	if r := hostDo(t, srv, "GET", "/host/assets/host.js", "", ""); r.status != 200 || r.header.Get("Referrer-Policy") != "no-referrer" {
@@ -135,7 +135,7 @@ func TestHostAPIErrors(t *testing.T) {
 		{"sync: unknown field", sync, "Bearer " + goodSecret, `{"session_id":"s1","connection":"Connected","zak":"x"}`, 400, api.HostErrBadRequest},
 		{"sync: two objects", sync, "Bearer " + goodSecret, `{"session_id":"s1"}{}`, 400, api.HostErrBadRequest},
 		{"sync: too large", sync, "Bearer " + goodSecret, `{"roster":[` + strings.Repeat(`{"user_name":"xxxxxxxxxxxxxxxx"},`, 20000) + `{}]}`, 413, api.HostErrBadRequest},
-		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 404, "not_found"},
+		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 400, api.HostErrBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
