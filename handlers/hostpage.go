@@ -55,7 +55,7 @@ type HostPage struct {
 // Mount adds the routes to r.
 func (h *HostPage) Mount(r chi.Router) {
 	r.Get("/host/{meetingId}", h.page)
-	assets := http.StripPrefix("/host/assets/", http.FileServerFS(h.Files.Assets()))
+	assets := http.StripPrefix("/host/assets/", fileServer(h.Files.Assets()))
 	r.Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
 		hostHeaders(w)
 		w.Header().Set("Cache-Control", "no-cache")
@@ -105,10 +105,7 @@ func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "the host page could not be rendered; cohostd's log has the cause")
 		return
 	}
-	hostHeaders(w)
-	w.Header().Set("Content-Security-Policy", h.Files.CSP())
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w, h.Files.CSP())
 	_, _ = w.Write(b.Bytes())
 }
 

@@ -89,11 +89,14 @@ func (a *Admin) MountRiverUI(ctx context.Context, r chi.Router, ui RiverUIHandle
 }
 
 // noFraming keeps the UI out of other sites' frames (its buttons cancel and
-// retry jobs).
+// retry jobs), keeps browsers from sniffing its JSON as something else, and
+// sends no Referer from it.
 func noFraming(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -203,8 +206,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 // pageHeaders lets the login page load nothing from elsewhere and post only
 // to cohostd.
 func pageHeaders(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	htmlHeaders(w, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 }
 
 func (u *riverUI) loginPage(w http.ResponseWriter, r *http.Request) {
