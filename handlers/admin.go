@@ -64,12 +64,24 @@ type Admin struct {
 	offDetail string
 	logger    *slog.Logger
 	parser    *jwt.Parser
+	// secureCookies marks River UI's session cookie Secure: browsers reach
+	// cohostd over https (WithPublicURL).
+	secureCookies bool
 }
 
 // HostLinks mints and revokes host links (hostclient.Service).
 type HostLinks interface {
 	MintLink(ctx context.Context, r hostclient.MintRequest) (hostclient.Link, error)
 	RevokeLinks(ctx context.Context, meetingID string) (int64, error)
+}
+
+// WithPublicURL says where browsers reach cohostd (COHOST_PUBLIC_URL): River
+// UI's session cookie is Secure unless that is a plain-http (loopback) URL.
+// The scheme comes from configuration only, never from a request's
+// X-Forwarded-Proto, which any client can send. Unset, the cookie is Secure.
+func (a *Admin) WithPublicURL(publicURL string) *Admin {
+	a.secureCookies = !strings.HasPrefix(strings.ToLower(publicURL), "http://")
+	return a
 }
 
 // WithHostLinks turns on POST and DELETE /v1/meetings/{meetingId}/host-link.
@@ -86,9 +98,10 @@ func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Admin{
-		store:  st,
-		secret: append([]byte(nil), secret...),
-		logger: logger,
+		secureCookies: true,
+		store:         st,
+		secret:        append([]byte(nil), secret...),
+		logger:        logger,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithAudience(api.AdminJWTAudience),
