@@ -109,6 +109,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
+	// What the migrations deleted (tokens an older build stored in clear)
+	// is overwritten in the file (secure_delete); the write-ahead log may
+	// still hold the pages as they were: fold it in and empty it. Nothing
+	// else reads the file yet; if something does (a tool beside the
+	// server), the next checkpoint does it.
+	_, _ = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	intakeDB, err := open("FULL", intakeCounts)
 	if err != nil {
 		_ = db.Close()
