@@ -101,6 +101,11 @@ type Options struct {
 	// Counts, when set, counts the statements and commits sent to the
 	// database (the benchmarks); nil in production.
 	Counts *Counts
+	// MustExist refuses a SQLite database file that does not exist
+	// (ErrNoDatabase) instead of creating it: only the server creates its
+	// database, and a tool run from another directory must not make an
+	// empty one of its own and act on it.
+	MustExist bool
 
 	// migrateUpTo stops the migrations at a version (tests of a migration).
 	migrateUpTo int
