@@ -460,3 +460,25 @@ func TestConfigurationProblemsAllAtOnce(t *testing.T) {
 		t.Fatal("a secret is printed")
 	}
 }
+
+// A host page wait at or past the give-up bound would fail every joiner of
+// a meeting without a page (the next granter never gets a turn): cohostd
+// refuses to start, naming both variables and the fix.
+func TestContradictoryTimingRefusedAtStart(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Env = append(hostLinkEnv(), "COHOST_DATABASE_URL=sqlite://"+filepath.Join(t.TempDir(), "c.db"),
+		"COHOST_HOST_PAGE_WAIT=300s", "COHOST_GRANT_GIVE_UP_AFTER=2m")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("cohostd with COHOST_HOST_PAGE_WAIT=300s and COHOST_GRANT_GIVE_UP_AFTER=2m: err=%v, want a non-zero exit\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one line, got:\n%s", out)
+	}
+	for _, want := range []string{"COHOST_HOST_PAGE_WAIT", "COHOST_GRANT_GIVE_UP_AFTER", "5m0s", "2m0s", "lower", "raise"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("the refusal does not say %q: %s", want, lines[0])
+		}
+	}
+}
