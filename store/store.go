@@ -226,7 +226,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
-		eng, err = openSQLite(ctx, strings.TrimPrefix(url, "sqlite://"), opts)
+		path := strings.TrimPrefix(url, "sqlite://")
+		eng, err = openSQLite(ctx, path, opts)
+		// The file's problems (no folder, not writable, not a database) in
+		// the operator's words, whether opening or migrating met them.
+		err = sqliteOpenProblem(path, err)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		eng, err = openPostgres(ctx, url, opts)
 	default:
