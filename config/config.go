@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/meetingsdk"
+	"github.com/cohost-dev/cohost/policy"
 )
 
 // Granter names accepted in COHOST_GRANTERS.
@@ -417,8 +418,10 @@ func Load(env Env) (*Config, error) {
 		p.add(checkAdminSecret(c.AdminSecret))
 	}
 	if c.PolicyFile != "" {
-		if _, err := os.Stat(c.PolicyFile); err != nil {
-			p.add(problem("COHOST_POLICY_FILE", "cannot read %s: %v", c.PolicyFile, unwrapPathError(err)))
+		// Parsed here too (the server parses it again when it starts), so a
+		// mistake in it is reported with every other problem, with its line.
+		if _, err := policy.Load(c.PolicyFile); err != nil {
+			p.add(problem("COHOST_POLICY_FILE", "%v", err))
 		}
 	}
 	if err := p.err(); err != nil {

@@ -321,3 +321,27 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		t.Errorf("a secret is printed:\n%v", err)
 	}
 }
+
+// A policy file YAML cannot read is a configuration problem like the others:
+// reported with them, naming COHOST_POLICY_FILE, the file and the line, in
+// the user's words.
+func TestLoadReportsPolicyFileProblems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte("meetings:\n  host_ids: yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(config.FromMap(with("COHOST_POLICY_FILE", path, "COHOST_LOG_LEVEL", "loud")))
+	var ps config.Problems
+	if !errors.As(err, &ps) || len(ps) != 2 {
+		t.Fatalf("Load() = %v, want two problems", err)
+	}
+	got := ps[1].Error()
+	for _, want := range []string{"COHOST_POLICY_FILE: ", path, "line 2", "meetings.host_ids", "a list of strings"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not say %q", got, want)
+		}
+	}
+	if strings.Contains(got, "!!") || strings.Contains(got, "cannot unmarshal") {
+		t.Errorf("%q is YAML's jargon", got)
+	}
+}
