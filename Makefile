@@ -1,9 +1,11 @@
 # cohost — the two commands of the README, and the pieces CI runs.
 #   make demo   run cohostd with the embedded SQLite store against the Zoom simulator
-#               (DEMO_FLAGS="--granters permissions" and the like pass flags through)
+#               (DEMO_FLAGS="--granters permissions" and the like pass flags through);
+#               the first run downloads and compiles with progress (scripts/demo.sh)
 #   make test   run the whole test suite (PostgreSQL tests skip without a reachable
 #               server, unless COHOST_REQUIRE_POSTGRES=1; see README); test-deps installs
-#               Chromium and the pinned Zoom Web SDK when they are missing
+#               Chromium and the pinned Zoom Web SDK when they are missing; test-go
+#               compiles, then tests, with progress (scripts/test-go.sh)
 
 COHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export COHOST_TEST_DATABASE_URL
@@ -17,21 +19,30 @@ FUZZ_TIME ?= 100000x
 # The benchmarks empty this database on each run: never point it at real data.
 COHOST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cohost_bench?sslmode=disable
 
-.PHONY: test test-deps test-go test-deploy fuzz vet staticcheck demo bench build
+.PHONY: test test-intro test-deps test-go test-deploy fuzz vet staticcheck demo bench build
 
-test: test-deps test-go test-deploy
+test: test-intro test-deps test-go test-deploy
+
+# What to expect, before the long part starts. Measured on the project's 2-core machine
+# (see README, Quick start); a busy machine or a first run takes longer.
+test-intro:
+	@echo "make test: the whole suite takes about $(TEST_MINUTES) on a 2-core machine once compiled;"
+	@echo "make test: the first run compiles with the race detector first (about $(TEST_FIRST_COMPILE) more). Progress follows."
+
+TEST_MINUTES ?= 16 minutes
+TEST_FIRST_COMPILE ?= 5 minutes
 
 test-deps:
 	@bash scripts/test-deps.sh
 
 demo:
-	go run ./cmd/cohostdemo $(DEMO_FLAGS)
+	@bash scripts/demo.sh $(DEMO_FLAGS)
 
 test-go:
-	go test -race -count=1 ./...
+	@bash scripts/test-go.sh
 
 test-deploy:
-	@if [ -f deploy/test.sh ]; then bash deploy/test.sh; fi
+	@if [ -f deploy/test.sh ]; then echo "make test: the deployment's tests (the Helm chart, the Dockerfile, smoke tests)"; bash deploy/test.sh; fi
 
 # Each fuzz target for FUZZ_TIME beyond its seed corpus (the seeds already run in test-go).
 fuzz:
