@@ -8,9 +8,10 @@
 #
 # It counts the packages `go build -v` names as it compiles them against the packages the build
 # needs (`go list -deps`): a package already in the build cache is not compiled again, so a warm
-# build finishes early and quietly. On a terminal the count updates in place; otherwise a line is
-# printed every tenth of the way. Compiler errors are printed as they come, and the exit status is
-# go build's.
+# build finishes early and quietly. On a terminal the count updates in place (and every 10 s while
+# one big package or the final link takes its time); otherwise a line is printed every tenth of the
+# way and at least every 30 s. Compiler errors are printed as they come, and the exit status is go
+# build's.
 set -euo pipefail
 
 flags=() pkgs=()
@@ -34,7 +35,7 @@ tty=false
 start=$SECONDS
 set +e
 go build -v "${flags[@]+"${flags[@]}"}" "${pkgs[@]}" 2>&1 | {
-	n=0 step=$(((total + 9) / 10)) next=$step quiet=0
+	n=0 step=$(((total + 9) / 10)) next=$step printed=$SECONDS
 	show() { printf '\r\033[K  compiled %d of at most %d packages (%ds)%s' "$n" "$total" $((SECONDS - start)) "$1"; }
 	while :; do
 		rc=0
@@ -42,15 +43,14 @@ go build -v "${flags[@]+"${flags[@]}"}" "${pkgs[@]}" 2>&1 | {
 		if ((rc != 0)); then
 			((rc > 128)) || break # end of go build's output
 			# Ten seconds without a new package: a big one (SQLite's), or the linker.
-			quiet=$((quiet + 10))
 			if $tty; then
 				show ", still working: a big package or the final link"
-			elif ((quiet % 30 == 0)); then
-				printf '  still compiling: a big package or the final link (%ds)\n' $((SECONDS - start))
+			elif ((SECONDS - printed >= 30)); then
+				printf '  compiled %d of at most %d packages (%ds), still working: a big package or the final link\n' "$n" "$total" $((SECONDS - start))
+				printed=$SECONDS
 			fi
 			continue
 		fi
-		quiet=0
 		# A compiled package is an import path alone on its line; anything else is the
 		# compiler's or the go command's own words (errors), shown as they are.
 		if [[ ! $line =~ ^[A-Za-z0-9._~/-]+$ ]]; then
@@ -61,9 +61,11 @@ go build -v "${flags[@]+"${flags[@]}"}" "${pkgs[@]}" 2>&1 | {
 		n=$((n + 1))
 		if $tty; then
 			show ""
-		elif ((n >= next)); then
+		elif ((n >= next || SECONDS - printed >= 30)); then
+			# A line every tenth of the way, and at least every 30 s.
 			printf '  compiled %d of at most %d packages (%ds)\n' "$n" "$total" $((SECONDS - start))
-			next=$((next + step))
+			((n >= next)) && next=$((next + step))
+			printed=$SECONDS
 		fi
 	done
 	$tty && ((n > 0 || SECONDS - start >= 10)) && printf '\n'
