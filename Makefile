@@ -23,14 +23,12 @@ COHOST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cohost_bench?ssl
 
 test: test-intro test-deps test-go test-deploy
 
-# What to expect, before the long part starts. Measured on the project's 2-core machine
-# (see README, Quick start); a busy machine or a first run takes longer.
+# What to expect, before the long part starts: measured on the project's 2-core machine while
+# other engineers' tests kept it busy (README, Quick start). Less on a machine of its own.
 test-intro:
-	@echo "make test: the whole suite takes about $(TEST_MINUTES) on a 2-core machine once compiled;"
-	@echo "make test: the first run compiles with the race detector first (about $(TEST_FIRST_COMPILE) more). Progress follows."
-
-TEST_MINUTES ?= 16 minutes
-TEST_FIRST_COMPILE ?= 5 minutes
+	@echo "make test: takes 15 to 35 minutes on a 2-core machine (measured: 34 min on a busy one, 12 of them"
+	@echo "make test: the Go packages' tests, most of the rest compiling the deploy module's Helm libraries the"
+	@echo "make test: first time); a first run also compiles with the race detector (about 4 min). Progress follows."
 
 test-deps:
 	@bash scripts/test-deps.sh
