@@ -26,9 +26,9 @@ test: test-intro test-deps test-go test-deploy
 # What to expect, before the long part starts: measured on the project's 2-core machine while
 # other engineers' tests kept it busy (README, Quick start). Less on a machine of its own.
 test-intro:
-	@echo "make test: takes 15 to 35 minutes on a 2-core machine (measured: 34 min on a busy one, 12 of them"
-	@echo "make test: the Go packages' tests, most of the rest compiling the deploy module's Helm libraries the"
-	@echo "make test: first time); a first run also compiles with the race detector (about 4 min). Progress follows."
+	@echo "make test: measured 34 min on a busy 2-core machine (12 min the Go packages' tests, most of the rest"
+	@echo "make test: compiling the deploy module's Helm libraries the first time); a first run also compiles"
+	@echo "make test: with the race detector (about 4 min). Less on a machine of its own. Progress follows."
 
 test-deps:
 	@bash scripts/test-deps.sh
