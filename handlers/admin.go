@@ -563,7 +563,7 @@ func (a *Admin) mintHostLink(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := dec.Decode(&req); err != nil || api.CheckUniqueKeys(body) != nil {
 			writeError(w, http.StatusBadRequest, api.AdminErrInvalidBody, `the body must be {"account_id": "...", "ttl": "2h"} (both optional)`)
 			return
 		}

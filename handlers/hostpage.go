@@ -157,7 +157,7 @@ func (h *HostPage) sync(w http.ResponseWriter, r *http.Request) {
 	var req api.HostSyncRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	if err := dec.Decode(&req); err != nil || dec.More() || api.CheckUniqueKeys(body) != nil {
 		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the sync body is not a HostSyncRequest (api/hostpage.go)")
 		return
 	}
