@@ -66,6 +66,10 @@ type WebSDKConfig struct {
 	WaitingRoom bool `json:"waiting_room"`
 	// Heartbeat is the interval of keep-alive comments on the event stream; default 15 s.
 	Heartbeat time.Duration `json:"heartbeat"`
+	// UUIDChangesWithRole gives a participant a new participant_uuid when they become co-host,
+	// in the rosters and in the events that follow: Zoom says the participantUUID "might change
+	// when the role changes" (the Zoom Apps SDK's onParticipantChange). The per-join user id stays.
+	UUIDChangesWithRole bool `json:"uuid_changes_with_role"`
 }
 
 func (c *WebSDKConfig) defaults() {

@@ -131,7 +131,8 @@ export class View {
       if ($(`count-${k}`).textContent !== text) $(`count-${k}`).textContent = text;
     }
     const rows = Array.isArray(p.rows) ? p.rows.filter((r) => r && typeof r === 'object') : [];
-    const total = Number(counts.total) || rows.length;
+    // The host is nobody waiting: counts.total leaves them out.
+    const total = Number(counts.total) || 0;
     $('total').textContent = `${total} ${total === 1 ? 'person' : 'people'}`;
     $('total').hidden = total === 0;
     const notice = typeof p.notice === 'string' ? p.notice : '';
