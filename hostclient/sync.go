@@ -78,9 +78,13 @@ func (s *Service) decide(st *MeetingState, req api.HostSyncRequest, now time.Tim
 	persons := match(st.Ledger, req.Roster)
 	in := classifyInput{Meeting: m, Policy: s.Policy, Me: req.Me, Call: page.Call, Now: now, GiveUpAfter: s.giveUpAfter()}
 	standings := make([]standing, len(persons))
+	ledgerKeys := make(map[string]bool, len(st.Ledger))
+	for _, p := range st.Ledger {
+		ledgerKeys[LedgerMatchKey(p)] = true
+	}
 	rosterOnlyRows := 0
 	for key := range st.Promotions {
-		if !st.inLedger(key) {
+		if !ledgerKeys[key] {
 			rosterOnlyRows++
 		}
 	}
@@ -237,16 +241,6 @@ func (st *MeetingState) promotion(key string, m grant.Meeting, instance string) 
 		return p
 	}
 	return Promotion{MeetingUUID: instance, MatchKey: key, AccountID: m.AccountID, MeetingID: m.ID, State: PromotionWaiting}
-}
-
-// inLedger reports whether a match key is a ledger participant's.
-func (st *MeetingState) inLedger(key string) bool {
-	for _, p := range st.Ledger {
-		if LedgerMatchKey(p) == key {
-			return true
-		}
-	}
-	return false
 }
 
 // ended reports whether the meeting the page runs is over: Zoom said so

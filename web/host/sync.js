@@ -145,7 +145,10 @@ export class SyncLoop {
       this.stop({ kind: 'closed', connection: this.connection });
       return;
     }
-    if (this.again && this.failures === 0) next = Math.min(next, debounceMs);
+    // A report asked for while this one ran goes next: at once when it carries a makeCoHost
+    // result (its answer carries the next call, so a storm drains at cohostd's pace, not at the
+    // round trip plus the debounce), else after the debounce.
+    if (this.again && this.failures === 0) next = Math.min(next, this.result ? 0 : debounceMs);
     this.again = false;
     this.schedule(next);
   }
