@@ -203,4 +203,17 @@ type HostPanelRow struct {
 	Place int `json:"place,omitempty"`
 	// WaitingRoom is true while Zoom holds them in the waiting room.
 	WaitingRoom bool `json:"waiting_room,omitempty"`
+	// Group is the panel's section the row belongs in (HostGroup*); rows come in the sections'
+	// order, and in line by Place.
+	Group string `json:"group"`
 }
+
+// Sections of the host page's panel (HostPanelRow.Group), in the order a host reads a crowd.
+const (
+	HostGroupHost      = "host"      // the host
+	HostGroupAttention = "attention" // what needs the host: failures, the waiting room
+	HostGroupLine      = "line"      // being made co-host, and the line by place
+	HostGroupWaiting   = "waiting"   // pending for another reason (not in the list yet, Zoom's join event)
+	HostGroupCoHost    = "cohost"    // co-hosts
+	HostGroupOther     = "other"     // not made co-host on purpose (skipped)
+)

@@ -93,6 +93,10 @@ func classify(in classifyInput, p person, pr Promotion) standing {
 			return standing{kind: isOut, reason: grant.ReasonPhoneOnly}
 		case !in.Policy.MeetingInScope(in.Meeting):
 			return standing{kind: isOut, reason: grant.ReasonMeetingOutOfScope}
+		case r.IsHold:
+			// Zoom sends no join event before it admits them: the waiting
+			// room is all that can be said yet.
+			return standing{kind: isHeld, reason: grant.ReasonOnHold}
 		case policyNeedsIdentity(in.Policy):
 			return standing{kind: isIdentity}
 		}
@@ -111,8 +115,7 @@ func classify(in classifyInput, p person, pr Promotion) standing {
 		return standing{kind: isPromoting}
 	case r != nil && r.IsCoHost:
 		return standing{kind: isRoleShown}
-	case p.ledger != nil && p.ledger.State == grant.StatePending && !p.ledger.JoinSeenAt.IsZero() &&
-		!in.Now.Before(p.ledger.JoinSeenAt.Add(in.GiveUpAfter)):
+	case p.ledger != nil && pastGiveUp(*p.ledger, in.Now, in.GiveUpAfter) && (pr.Attempts > 0 || r == nil || r.IsHold):
 		return standing{kind: isGivenUp}
 	case r == nil:
 		return standing{kind: isHeld, reason: grant.ReasonNotInRoster}
@@ -122,6 +125,14 @@ func classify(in classifyInput, p person, pr Promotion) standing {
 		return standing{kind: isHeld, reason: pr.Reason}
 	}
 	return standing{kind: isReady}
+}
+
+// pastGiveUp reports whether a pending participant's give-up time has
+// passed. It ends the tries of someone Zoom refused or holds (the waiting
+// room, not in the list); someone who only waits for their turn in line
+// stays in it, however long the line.
+func pastGiveUp(p grant.Participant, now time.Time, giveUpAfter time.Duration) bool {
+	return p.State == grant.StatePending && !p.JoinSeenAt.IsZero() && !now.Before(p.JoinSeenAt.Add(giveUpAfter))
 }
 
 // policyNeedsIdentity reports whether deciding a joiner needs what only

@@ -34,7 +34,7 @@ func storedStanding(p grant.Participant, pr Promotion, call Call, now time.Time,
 		return standing{kind: isRoleShown}
 	case call.ID != "" && call.Key == LedgerMatchKey(p):
 		return standing{kind: isPromoting}
-	case p.State == grant.StatePending && !p.JoinSeenAt.IsZero() && !now.Before(p.JoinSeenAt.Add(giveUpAfter)):
+	case pastGiveUp(p, now, giveUpAfter) && (pr.Attempts > 0 || pr.Hold != ""):
 		return standing{kind: isGivenUp}
 	case pr.Hold != "":
 		return standing{kind: isHeld, reason: pr.Hold}
@@ -257,6 +257,7 @@ func describePanel(v view, m grant.Meeting, persons []person, standings []standi
 		default:
 			row.State, row.Text, row.Place = rosterOnly(v, p, st, &rosterPlace)
 		}
+		row.Group = panelGroup(row)
 		rows = append(rows, ranked{row: row, rank: panelRank(row), at: p.order})
 	}
 	if !callSeen && panel.Notice == "" {
@@ -297,27 +298,43 @@ func describePanel(v view, m grant.Meeting, persons []person, standings []standi
 	return panel
 }
 
-// panelRank orders the panel's rows.
-func panelRank(r api.HostPanelRow) int {
+// panelGroup is the panel's section of a row.
+func panelGroup(r api.HostPanelRow) string {
 	switch {
 	case r.State == api.HostRowHost:
-		return 0
-	case r.State == api.HostRowFailed:
-		return 1
-	case r.WaitingRoom && (r.State == api.HostRowPending || r.State == api.HostRowPromoting):
-		return 2
-	case r.State == api.HostRowPromoting:
-		return 3
-	case r.State == api.HostRowPending && r.Place > 0:
-		return 4
-	case r.State == api.HostRowPending:
-		return 5
-	case r.State == api.HostRowGranted:
-		return 6
+		return api.HostGroupHost
+	case r.State == api.HostRowFailed,
+		r.WaitingRoom && (r.State == api.HostRowPending || r.State == api.HostRowPromoting):
+		return api.HostGroupAttention
+	case r.State == api.HostRowPromoting, r.Place > 0:
+		return api.HostGroupLine
+	case r.State == api.HostRowPending, r.State == api.HostRowGranted:
+		return api.HostGroupWaiting
 	case r.State == api.HostRowCoHost:
-		return 7
+		return api.HostGroupCoHost
 	}
-	return 8
+	return api.HostGroupOther
+}
+
+// panelRank orders the panel's rows: by section, and being made co-host
+// before the line.
+func panelRank(r api.HostPanelRow) int {
+	switch r.Group {
+	case api.HostGroupHost:
+		return 0
+	case api.HostGroupAttention:
+		return 1
+	case api.HostGroupLine:
+		if r.State == api.HostRowPromoting {
+			return 2
+		}
+		return 3
+	case api.HostGroupWaiting:
+		return 4
+	case api.HostGroupCoHost:
+		return 5
+	}
+	return 6
 }
 
 // rosterOnly is the row of a roster entry Zoom's join event has not named

@@ -21,7 +21,9 @@ import (
 //     moment that page would count as gone (its last report + Wait) or the
 //     give-up time, whichever comes first, and is asked again then; past the
 //     give-up time it fails with what held the participant (the waiting
-//     room, Zoom's refusals);
+//     room, not in the list, Zoom's refusals). Someone who only waits for
+//     their turn in line does not give up: a long line is the pace's, not a
+//     failure;
 //   - while none runs it, the grant waits until Wait after the join (or
 //     after the last page's last report), then falls back to the next
 //     granter of COHOST_GRANTERS with no_host_page. A page that opens later
@@ -88,9 +90,10 @@ func (g *Granter) Grant(ctx context.Context, m grant.Meeting, p grant.Participan
 		return grant.Outcome{State: grant.StateFailed, Reason: grant.ReasonNoHostPage, Detail: detail}, nil
 	}
 	giveUp := p.JoinSeenAt.Add(s.giveUpAfter())
-	if p.JoinSeenAt.IsZero() || now.Before(giveUp) {
+	waiting := pr.Attempts == 0 && pr.Hold == "" // only their turn in line holds them
+	if p.JoinSeenAt.IsZero() || now.Before(giveUp) || waiting {
 		until := fallbackAt(p, page, s.wait())
-		if !p.JoinSeenAt.IsZero() && giveUp.Before(until) {
+		if !p.JoinSeenAt.IsZero() && now.Before(giveUp) && giveUp.Before(until) {
 			until = giveUp
 		}
 		return grant.Outcome{State: grant.StatePending, Until: until, Progress: progress}, nil

@@ -613,14 +613,26 @@ func TestGranter(t *testing.T) {
 		if err != nil || out.State != grant.StatePending || !out.Until.Equal(e.clock().Add(30*time.Second)) {
 			t.Fatalf("with a page: %+v, %v; want pending until the page's last report + 30 s", out, err)
 		}
-		// Past the give-up time the page's own reason ends the grant.
+		// Past the give-up time someone who only waits for their turn stays
+		// in line; someone the page could not see is given up.
 		e.advance(2 * time.Minute)
 		if err := e.st.UpdateHostPage(ctx, lm.AccountID, id, func(pg *hostclient.Page) error { pg.SeenAt = e.clock(); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		out, err = g.Grant(ctx, lm, p)
+		if err != nil || out.State != grant.StatePending {
+			t.Fatalf("in line past the give-up time: %+v, %v", out, err)
+		}
+		if _, err := e.st.UpdateHostMeeting(ctx, lm.AccountID, id, func(st *hostclient.MeetingState) error {
+			st.Save(hostclient.Promotion{MeetingUUID: "inst-9", MatchKey: hostclient.LedgerMatchKey(p), AccountID: lm.AccountID, MeetingID: id,
+				State: hostclient.PromotionWaiting, Hold: grant.ReasonNotInRoster})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out, err = g.Grant(ctx, lm, p)
 		if err != nil || out.State != grant.StateFailed || out.Reason != grant.ReasonNotInRoster {
-			t.Fatalf("past the give-up time: %+v, %v", out, err)
+			t.Fatalf("not seen past the give-up time: %+v, %v", out, err)
 		}
 	})
 }

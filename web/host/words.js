@@ -317,6 +317,7 @@ export const rowBadge = {
   skipped: 'Skipped',
   failed: 'Failed',
   host: 'Host · you',
+  waiting_room: 'Waiting room',
 };
 
 export function summary(counts) {
@@ -328,6 +329,16 @@ export function summary(counts) {
   if (n('granted')) parts.push(`${n('granted')} with co-host abilities`);
   parts.push(`${n('skipped')} skipped`, `${n('failed')} failed`);
   return `${parts.join(', ')}.`;
+}
+
+// waitingRoom is the panel's line about the waiting room: Zoom holds them until the host admits
+// them, and the page cannot make them co-host before.
+export function waitingRoom(n) {
+  return `${n} in the waiting room: admit them in Zoom's participant panel.`;
+}
+
+export function noMatch(q) {
+  return `Nobody here is called “${q}”.`;
 }
 
 export const lostContact = 'Lost contact with cohost — retrying… The meeting goes on; new joiners are made co-host once cohost answers again.';
