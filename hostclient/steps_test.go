@@ -1,6 +1,7 @@
 package hostclient
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -466,4 +467,49 @@ func TestSyncRefusesBadInput(t *testing.T) {
 	if err != nil || strings.ContainsAny(req.Roster[0].UserName, "\x00\n") || len(req.Roster[0].UserName) > 200 || req.Roster[0].ParticipantUUID != "{ok-1}script" {
 		t.Fatalf("not cleaned: %+v, %v", req.Roster[0], err)
 	}
+}
+
+// FuzzDecide feeds a page's report (a roster, a result, a connection) of
+// any shape to one sync's decision and checks what must hold whatever the
+// page says: the report is cleaned or refused, at most one call is issued
+// and only for someone in the roster, nobody is credited without a result
+// for the call in flight, and promotion rows grow by one at most.
+func FuzzDecide(f *testing.F) {
+	f.Add([]byte(`[{"user_id":100,"participant_uuid":"AAA","user_name":"Ada","is_co_host":true}]`), "Connected", "c1", true)
+	f.Add([]byte(`[{"user_id":100,"participant_uuid":"{aaa}","user_name":"Ada"},{"user_id":100,"participant_uuid":"BBB"}]`), "Connected", "", false)
+	f.Add([]byte(`[{"user_id":-1,"participant_uuid":"\u202e","user_name":"\u0000","is_hold":true,"is_host":true}]`), "joining", "x", true)
+	f.Add([]byte(`[]`), "Closed", "c1", false)
+	f.Fuzz(func(t *testing.T, rosterJSON []byte, connection, callID string, ok bool) {
+		var roster []api.HostRosterEntry
+		if json.Unmarshal(rosterJSON, &roster) != nil {
+			return
+		}
+		ada := joined("AAA", "100", "Ada", 1, grant.StatePending)
+		bob := joined("BBB", "200", "Bob", 2, grant.StateSkipped)
+		bob.Reason = grant.ReasonParticipantOutOfScope
+		e := newDecide(t, ada, bob)
+		e.st.Page.Call = Call{ID: "c1", Key: "u:aaa", Until: e.now.Add(time.Second)}
+		req, err := cleanSync(api.HostSyncRequest{SessionID: "s1", Connection: connection, Me: &me, Roster: roster,
+			Result: &api.HostCallResult{CallID: callID, OK: ok}})
+		if err != nil {
+			return
+		}
+		st := &MeetingState{Meeting: e.st.Meeting, Page: e.st.Page, Ledger: e.st.Ledger, Promotions: map[string]Promotion{}}
+		d := e.s.decide(st, req, e.now)
+		if a := d.resp.Action; a.Kind == api.HostActionPromote {
+			found := false
+			for _, r := range req.Roster {
+				found = found || r.UserID == a.UserID
+			}
+			if !found || a.CallID == "" || st.Page.Call.ID != a.CallID {
+				t.Fatalf("a call for someone not in the roster, or unrecorded: %+v", a)
+			}
+		}
+		if len(st.Credits()) > 0 && !(callID == "c1" && ok) {
+			t.Fatalf("credits without a resolved call in flight: %d", len(st.Credits()))
+		}
+		if n := len(st.Saves()); n > 2+len(e.st.Ledger) {
+			t.Fatalf("%d promotions saved from one report", n)
+		}
+	})
 }
