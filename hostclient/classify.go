@@ -76,16 +76,8 @@ func classify(in classifyInput, p person, pr Promotion) standing {
 		return standing{kind: isHost}
 	}
 	if l := p.ledger; l != nil {
-		switch {
-		case l.State == grant.StateConfirmed:
-			return standing{kind: isCoHost}
-		case l.State == grant.StateSkipped,
-			l.State == grant.StateFailed && l.Reason != grant.ReasonNoHostPage,
-			l.State == grant.StateGranted && l.Granter == "agent":
-			// A failure for want of a page is the one a page that runs now
-			// can still mend; co-host abilities (permissions) give way to
-			// the role as well.
-			return standing{kind: isSettled}
+		if st, settled := ledgerStanding(*l); settled {
+			return st
 		}
 	} else {
 		switch {
@@ -125,6 +117,23 @@ func classify(in classifyInput, p person, pr Promotion) standing {
 		return standing{kind: isHeld, reason: pr.Reason}
 	}
 	return standing{kind: isReady}
+}
+
+// ledgerStanding is what the ledger alone decides of a participant: the
+// role is confirmed, or their grant is settled otherwise (skipped, failed,
+// the agent's). A failure for want of a page is the one a page that runs
+// now can still mend, and co-host abilities (permissions) give way to the
+// role as well: those are not settled.
+func ledgerStanding(p grant.Participant) (standing, bool) {
+	switch {
+	case p.State == grant.StateConfirmed:
+		return standing{kind: isCoHost}, true
+	case p.State == grant.StateSkipped,
+		p.State == grant.StateFailed && p.Reason != grant.ReasonNoHostPage,
+		p.State == grant.StateGranted && p.Granter == "agent":
+		return standing{kind: isSettled}, true
+	}
+	return standing{}, false
 }
 
 // pastGiveUp reports whether a pending participant's give-up time has

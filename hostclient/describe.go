@@ -19,15 +19,13 @@ import (
 // storedStanding is a ledger participant's standing from what is stored:
 // step 2's rules without the roster, whose holds the sync records first.
 func storedStanding(p grant.Participant, pr Promotion, call Call, now time.Time, giveUpAfter time.Duration) standing {
-	switch {
-	case p.State == grant.StateSkipped && p.Reason == grant.ReasonHost:
+	if p.State == grant.StateSkipped && p.Reason == grant.ReasonHost {
 		return standing{kind: isHost}
-	case p.State == grant.StateConfirmed:
-		return standing{kind: isCoHost}
-	case p.State == grant.StateSkipped,
-		p.State == grant.StateFailed && p.Reason != grant.ReasonNoHostPage,
-		p.State == grant.StateGranted && p.Granter == "agent":
-		return standing{kind: isSettled}
+	}
+	if st, settled := ledgerStanding(p); settled {
+		return st
+	}
+	switch {
 	case pr.State == PromotionDone:
 		return standing{kind: isCoHost}
 	case pr.State == PromotionOther:

@@ -9,16 +9,12 @@ import "fmt"
 func (s *Sim) AssignCoHost(meetingID int64, participantKey string) (Participant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.liveMeeting(meetingID)
+	m, p, err := s.presentLocked(meetingID, participantKey)
 	if err != nil {
 		return Participant{}, err
 	}
-	p := m.findParticipant(participantKey)
-	switch {
-	case p == nil || !p.Present:
-		return Participant{}, fmt.Errorf("%w: participant %s in meeting %d", ErrNotFound, participantKey, meetingID)
-	case p.Role != RoleAttendee:
-		return Participant{}, fmt.Errorf("zoomsim: participant %s is %s, not an attendee", participantKey, p.Role)
+	if p.Role != RoleAttendee || p.OnHold {
+		return Participant{}, fmt.Errorf("%w: participant %s is %s, not an attendee in the meeting", ErrInvalid, participantKey, p.Role)
 	}
 	p.Role = RoleCoHost
 	now := s.clock.Now().UTC()
@@ -42,4 +38,18 @@ func (s *Sim) roleChangedUUIDLocked(p *participant) {
 		return
 	}
 	p.ParticipantUUID = s.participantUUID()
+}
+
+// presentLocked finds a participant who is in a running meeting (or in its
+// waiting room); callers hold s.mu.
+func (s *Sim) presentLocked(meetingID int64, participantKey string) (*meeting, *participant, error) {
+	m, err := s.liveMeeting(meetingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := m.findParticipant(participantKey)
+	if p == nil || !p.Present {
+		return nil, nil, fmt.Errorf("%w: participant %s in meeting %d", ErrNotFound, participantKey, meetingID)
+	}
+	return m, p, nil
 }

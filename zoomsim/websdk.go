@@ -295,13 +295,9 @@ func (s *Sim) RejectMakeCoHost(meetingID int64, participantKey string, n int, e 
 func (s *Sim) Admit(meetingID int64, participantKey string) (Participant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.liveMeeting(meetingID)
+	m, p, err := s.presentLocked(meetingID, participantKey)
 	if err != nil {
 		return Participant{}, err
-	}
-	p := m.findParticipant(participantKey)
-	if p == nil || !p.Present {
-		return Participant{}, fmt.Errorf("%w: participant %s in meeting %d", ErrNotFound, participantKey, meetingID)
 	}
 	if !p.OnHold {
 		return Participant{}, fmt.Errorf("%w: participant %s is not in the waiting room", ErrInvalid, participantKey)
