@@ -60,6 +60,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseTokenErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
 	go test -run='^$$' -fuzz='^FuzzParseSDKJoinRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzParseSDKCoHostRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
+	go test -run='^$$' -fuzz='^FuzzDecide$$' -fuzztime=$(FUZZ_TIME) ./hostclient
 
 vet:
 	go vet ./...

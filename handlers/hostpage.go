@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/hostclient"
-	"github.com/cohost-dev/cohost/store"
 )
 
 // HostPageFiles is the host page itself (package web): its HTML, the files
@@ -29,9 +27,9 @@ type HostPageFiles interface {
 // HostClient is what the host page's protocol needs of cohostd
 // (hostclient.Service).
 type HostClient interface {
-	Authenticate(ctx context.Context, secret, meetingID string) (store.HostLink, error)
-	Start(ctx context.Context, l store.HostLink) (api.HostStartResponse, error)
-	Sync(ctx context.Context, l store.HostLink, req api.HostSyncRequest) (api.HostSyncResponse, error)
+	Authenticate(ctx context.Context, secret, meetingID string) (hostclient.LinkRecord, error)
+	Start(ctx context.Context, l hostclient.LinkRecord) (api.HostStartResponse, error)
+	Sync(ctx context.Context, l hostclient.LinkRecord, req api.HostSyncRequest) (api.HostSyncResponse, error)
 }
 
 // maxSyncBody bounds a sync: a roster of 1,000 participants fits with room.
@@ -110,12 +108,12 @@ func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate checks the bearer secret for the URL's meeting.
-func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (store.HostLink, bool) {
+func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (hostclient.LinkRecord, bool) {
 	id := chi.URLParam(r, "meetingId")
 	if !api.CanonicalMeetingID(id) {
 		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the URL's meeting id is not canonical: "+api.MeetingIDForm+
 			"; a link for another form of the id is not valid, ask for a new link")
-		return store.HostLink{}, false
+		return hostclient.LinkRecord{}, false
 	}
 	secret := ""
 	if v := r.Header.Values("Authorization"); len(v) == 1 {
@@ -169,17 +167,8 @@ func (h *HostPage) sync(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// fail answers an error of the host client; only internal failures are
-// logged with their cause, and never with the secret.
+// fail answers an error of the host client; only failures on cohost's side
+// are logged with their cause, and never with the secret.
 func (h *HostPage) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var he *hostclient.Error
-	if errors.As(err, &he) {
-		if he.Status >= 500 {
-			h.log().WarnContext(r.Context(), "host page request failed", "path", r.URL.Path, "code", he.Code, "error", err.Error())
-		}
-		writeError(w, he.Status, he.Code, he.Detail)
-		return
-	}
-	h.log().ErrorContext(r.Context(), "host page request failed", "path", r.URL.Path, "error", err.Error())
-	writeError(w, http.StatusInternalServerError, "internal", "cohostd failed; its log has the cause")
+	writeDomainError(w, r, h.log(), "host page request", err)
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/handlers"
-	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/hostclient"
 )
 
 // countingHostClient records every meeting id that reached the host client.
@@ -20,7 +20,7 @@ type countingHostClient struct {
 	seen []string
 }
 
-func (c *countingHostClient) Authenticate(ctx context.Context, secret, meetingID string) (store.HostLink, error) {
+func (c *countingHostClient) Authenticate(ctx context.Context, secret, meetingID string) (hostclient.LinkRecord, error) {
 	c.seen = append(c.seen, meetingID)
 	return c.fakeHostClient.Authenticate(ctx, secret, meetingID)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/web"
 )
@@ -79,13 +80,13 @@ func (pagesLedger) GrantCountsByMeeting(context.Context, []store.MeetingKey) (ma
 
 type pagesHosts struct{}
 
-func (pagesHosts) Authenticate(context.Context, string, string) (store.HostLink, error) {
-	return store.HostLink{}, nil
+func (pagesHosts) Authenticate(context.Context, string, string) (hostclient.LinkRecord, error) {
+	return hostclient.LinkRecord{}, nil
 }
-func (pagesHosts) Start(context.Context, store.HostLink) (api.HostStartResponse, error) {
+func (pagesHosts) Start(context.Context, hostclient.LinkRecord) (api.HostStartResponse, error) {
 	return api.HostStartResponse{}, nil
 }
-func (pagesHosts) Sync(context.Context, store.HostLink, api.HostSyncRequest) (api.HostSyncResponse, error) {
+func (pagesHosts) Sync(context.Context, hostclient.LinkRecord, api.HostSyncRequest) (api.HostSyncResponse, error) {
 	return api.HostSyncResponse{}, nil
 }
 

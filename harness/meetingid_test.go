@@ -19,6 +19,7 @@ import (
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/harness"
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/internal/testdb"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomsim"
@@ -103,7 +104,7 @@ func TestZeroPaddedMeetingIDCannotEscapeRevocation(t *testing.T) {
 			_, _ = rand.Read(raw[:])
 			oldSecret := base64.RawURLEncoding.EncodeToString(raw[:])
 			sum := sha256.Sum256([]byte(oldSecret))
-			if err := h.Cohost.Store.CreateHostLink(ctx, store.HostLink{TokenHash: hex.EncodeToString(sum[:]), AccountID: h.AccountID,
+			if err := h.Cohost.Store.CreateHostLink(ctx, hostclient.LinkRecord{TokenHash: hex.EncodeToString(sum[:]), AccountID: h.AccountID,
 				MeetingID: padded, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}

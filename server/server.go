@@ -112,29 +112,34 @@ func (s *Server) Open(ctx context.Context) error {
 		return err
 	}
 	s.Zoom = zc
-	gs, err := s.granters(zc, pol)
+	var hosts *hostclient.Service
+	if i := slices.Index(cfg.Granters, config.GranterHostClient); i >= 0 {
+		hosts = &hostclient.Service{
+			Store: st, Zoom: zc, Policy: pol, PublicURL: cfg.PublicURL, SDKKey: cfg.SDKKey, SDKSecret: string(cfg.SDKSecret),
+			Interval: cfg.HostClientInterval, Wait: cfg.HostPageWait, GiveUpAfter: cfg.GrantGiveUpAfter,
+			Metrics: m, Logger: s.Logger.With("component", "host-client"),
+		}
+		if i+1 < len(cfg.Granters) {
+			hosts.Next = cfg.Granters[i+1]
+		}
+	}
+	s.Hosts = hosts
+	gs, err := s.granters(zc, pol, hosts)
 	if err != nil {
 		st.Close()
 		return err
 	}
-	var hosts *hostclient.Service
-	if slices.Contains(cfg.Granters, config.GranterHostClient) {
-		hosts = &hostclient.Service{
-			Store: st, Zoom: zc, Policy: pol, PublicURL: cfg.PublicURL, SDKKey: cfg.SDKKey, SDKSecret: string(cfg.SDKSecret),
-			Interval: cfg.HostClientInterval, Metrics: m, Logger: s.Logger.With("component", "host-client"),
-		}
-	}
-	s.Hosts = hosts
 	oauth := handlers.NewOAuthInstall(zc, s.Logger)
 	eng, err := engine.New(engine.Config{
-		Store:       st,
-		Granters:    gs,
-		Policy:      pol,
-		Metrics:     m,
-		Logger:      s.Logger,
-		LeadTime:    cfg.PrepareLeadTime,
-		GiveUpAfter: cfg.GrantGiveUpAfter,
-		Deauthorize: oauth.HandleAppDeauthorized,
+		Store:        st,
+		Granters:     gs,
+		Policy:       pol,
+		Metrics:      m,
+		Logger:       s.Logger,
+		LeadTime:     cfg.PrepareLeadTime,
+		GiveUpAfter:  cfg.GrantGiveUpAfter,
+		Deauthorize:  oauth.HandleAppDeauthorized,
+		RoleRequests: roleRequests(hosts),
 	})
 	if err != nil {
 		st.Close()
@@ -178,7 +183,7 @@ func (s *Server) Open(ctx context.Context) error {
 			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is
 			// off, and /console says how to turn it on.
 			if hosts != nil {
-				admin.WithHostLinks(hosts)
+				admin.WithHostLinks(hosts).WithHostPages(hosts)
 				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
@@ -412,7 +417,7 @@ func (s *Server) zoomClient(st *store.Store) (*zoomclient.Client, error) {
 }
 
 // granters builds the granters COHOST_GRANTERS names, in its order.
-func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Granter, error) {
+func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy, hosts *hostclient.Service) ([]grant.Granter, error) {
 	cfg := s.Config
 	var out []grant.Granter
 	for _, name := range cfg.Granters {
@@ -431,7 +436,7 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 				Logger:      s.Logger.With("component", "agent"),
 			})
 		case config.GranterHostClient:
-			out = append(out, &granters.HostClient{Store: s.Store, Zoom: zc, Wait: cfg.HostPageWait})
+			out = append(out, hosts.Granter())
 		case config.GranterPermissions:
 			out = append(out, granters.NewPermissions(zc, s.Store, s.Logger.With("component", "permissions")))
 		case config.GranterAlternativeHosts:
@@ -439,6 +444,15 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 		}
 	}
 	return out, nil
+}
+
+// roleRequests is the host client as the engine asks it who requested a
+// role, or nil (not a nil *Service in an interface) when it is off.
+func roleRequests(hosts *hostclient.Service) engine.RoleRequests {
+	if hosts == nil {
+		return nil
+	}
+	return hosts
 }
 
 // hostPageFiles serves package web's host page with the configured SDK.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/internal/testdb"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -218,7 +219,7 @@ func TestNonCanonicalHostLinksOfAnOlderBuildAreRevoked(t *testing.T) {
 				"87991488412": false, "85746065432": false,
 			}
 			for id := range ids {
-				if err := old.CreateHostLink(ctx, store.HostLink{TokenHash: "hash-" + id, AccountID: "acct", MeetingID: id,
+				if err := old.CreateHostLink(ctx, hostclient.LinkRecord{TokenHash: "hash-" + id, AccountID: "acct", MeetingID: id,
 					CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 					t.Fatal(err)
 				}

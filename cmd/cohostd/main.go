@@ -23,6 +23,7 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/config"
+	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/metrics"
@@ -229,13 +230,14 @@ func hostLink(args []string, env config.Env, stdout, stderr io.Writer) int {
 	defer closeFn()
 	l, err := hosts.MintLink(ctx, hostclient.MintRequest{MeetingID: fs.Arg(0), AccountID: *account, TTL: *ttl})
 	if err != nil {
-		var he *hostclient.Error
-		if errors.As(err, &he) {
-			fmt.Fprintf(stderr, "cohostd: %s\n", he.Detail)
-			if he.Status >= 500 {
-				return 1
+		if ge, ok := errors.AsType[*grant.Error](err); ok && ge.Message != "" {
+			fmt.Fprintf(stderr, "cohostd: %s\n", ge.Message)
+			switch ge.Code {
+			case api.AdminErrInvalidMeetingID, api.AdminErrInvalidTTL, api.AdminErrAccountIDRequired, api.AdminErrPublicURLUnset,
+				api.AdminErrMeetingUnknownToZoom, api.AdminErrHostNotInAccount:
+				return 2 // the command line or the configuration must change
 			}
-			return 2
+			return 1
 		}
 		fmt.Fprintf(stderr, "cohostd: %v\n", err)
 		return 1

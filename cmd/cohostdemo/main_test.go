@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cohost-dev/cohost/internal/browser"
 )
@@ -153,6 +155,92 @@ func TestDemoWithoutChromium(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// --serve: once the crowd is served the demo keeps everything up and says
+// where: the console answers with the token it printed, the simulator's
+// people page answers, Enter adds a guest whom cohostd sees, and Ctrl-C ends
+// the meeting and the demo cleanly.
+func TestDemoServe(t *testing.T) {
+	browser.SkipUnlessAvailable(t)
+	cmd := exec.Command(build(t), "--serve", "--people", "6", "--over", "500ms")
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out strings.Builder
+	next := func(what string, match func(string) bool) string {
+		t.Helper()
+		deadline := time.After(3 * time.Minute)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the demo ended before %s:\n%s", what, out.String())
+				}
+				out.WriteString(l + "\n")
+				if match(l) {
+					return l
+				}
+			case <-deadline:
+				t.Fatalf("no %s:\n%s", what, out.String())
+			}
+		}
+	}
+	field := func(l string) string { f := strings.Fields(l); return f[len(f)-1] }
+	console := field(next("the console's URL", func(l string) bool { return strings.Contains(l, "the console ") }))
+	token := field(next("the admin token", func(l string) bool { return strings.Contains(l, "paste this admin token") }))
+	people := strings.Fields(next("the people page", func(l string) bool { return strings.Contains(l, "the simulator ") }))[2]
+	next("the prompt", func(l string) bool { return strings.Contains(l, "Press Enter to add a guest") })
+	for _, u := range []string{console, people} {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(console, "/console")+"/v1/meetings", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("the printed token: the admin API answers %d", res.StatusCode)
+	}
+	if _, err := stdin.Write([]byte("\n")); err != nil {
+		t.Fatal(err)
+	}
+	next("the late guest", func(l string) bool { return strings.Contains(l, "Late guest 1 joined") })
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	next("the end", func(l string) bool { return strings.Contains(l, "ending the meeting") })
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the demo exited with %v after Ctrl-C:\n%s", err, out.String())
 	}
 }
 
