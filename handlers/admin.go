@@ -65,12 +65,24 @@ type Admin struct {
 	offDetail string
 	logger    *slog.Logger
 	parser    *jwt.Parser
+	// secureCookies marks River UI's session cookie Secure: browsers reach
+	// cohostd over https (WithPublicURL).
+	secureCookies bool
 }
 
 // HostLinks mints and revokes host links (hostclient.Service).
 type HostLinks interface {
 	MintLink(ctx context.Context, r hostclient.MintRequest) (hostclient.Link, error)
 	RevokeLinks(ctx context.Context, meetingID string) (int64, error)
+}
+
+// WithPublicURL says where browsers reach cohostd (COHOST_PUBLIC_URL): River
+// UI's session cookie is Secure unless that is a plain-http (loopback) URL.
+// The scheme comes from configuration only, never from a request's
+// X-Forwarded-Proto, which any client can send. Unset, the cookie is Secure.
+func (a *Admin) WithPublicURL(publicURL string) *Admin {
+	a.secureCookies = !strings.HasPrefix(strings.ToLower(publicURL), "http://")
+	return a
 }
 
 // WithHostLinks turns on POST and DELETE /v1/meetings/{meetingId}/host-link.
@@ -100,9 +112,10 @@ func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Admin{
-		store:  st,
-		secret: append([]byte(nil), secret...),
-		logger: logger,
+		secureCookies: true,
+		store:         st,
+		secret:        append([]byte(nil), secret...),
+		logger:        logger,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithAudience(api.AdminJWTAudience),
@@ -311,9 +324,8 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return
 	}
 	ctx := r.Context()
@@ -432,18 +444,11 @@ func (a *Admin) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the grant ledger could not be read; cohostd's log has the cause")
 }
 
-// isMeetingID reports whether s looks like a Zoom meeting id: digits only.
-func isMeetingID(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// invalidMeetingIDDetail answers a {meetingId} that is not canonical
+// (api.CanonicalMeetingID): refused, never rewritten, so that one meeting
+// has one key for its ledger rows and its host links.
+const invalidMeetingIDDetail = "meetingId is not a Zoom meeting id in its one form: " + api.MeetingIDForm +
+	"; not the meeting uuid, not zero-padded"
 
 // adminMeeting is a meeting of the ledger with its participants counted by state (byState).
 func adminMeeting(m grant.Meeting, byState map[grant.State]int) api.AdminMeeting {
@@ -550,7 +555,7 @@ func (a *Admin) mintHostLink(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := dec.Decode(&req); err != nil || api.CheckUniqueKeys(body) != nil {
 			writeError(w, http.StatusBadRequest, api.AdminErrInvalidBody, `the body must be {"account_id": "...", "ttl": "2h"} (both optional)`)
 			return
 		}
@@ -584,9 +589,8 @@ func (a *Admin) revokeHostLinks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) hostLinksOn(w http.ResponseWriter, id string) bool {
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return false
 	}
 	if a.links == nil {

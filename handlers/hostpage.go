@@ -53,7 +53,7 @@ type HostPage struct {
 // Mount adds the routes to r.
 func (h *HostPage) Mount(r chi.Router) {
 	r.Get("/host/{meetingId}", h.page)
-	assets := http.StripPrefix("/host/assets/", http.FileServerFS(h.Files.Assets()))
+	assets := http.StripPrefix("/host/assets/", fileServer(h.Files.Assets()))
 	r.Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
 		hostHeaders(w)
 		w.Header().Set("Cache-Control", "no-cache")
@@ -89,8 +89,12 @@ func (h *HostPage) log() *slog.Logger {
 
 func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such page; a host link looks like /host/<meeting id>#<secret>")
+	if !api.CanonicalMeetingID(id) {
+		// A link minted for a non-canonical id by an older build ends here
+		// too: its meeting's revocation could not reach it.
+		hostHeaders(w)
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "this is not a host link cohost issues: a host link looks like /host/<meeting id>#<secret>, and "+
+			api.MeetingIDForm+"; ask for a new link")
 		return
 	}
 	var b bytes.Buffer
@@ -99,18 +103,16 @@ func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "the host page could not be rendered; cohostd's log has the cause")
 		return
 	}
-	hostHeaders(w)
-	w.Header().Set("Content-Security-Policy", h.Files.CSP())
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w, h.Files.CSP())
 	_, _ = w.Write(b.Bytes())
 }
 
 // authenticate checks the bearer secret for the URL's meeting.
 func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (hostclient.LinkRecord, bool) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such meeting route")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the URL's meeting id is not canonical: "+api.MeetingIDForm+
+			"; a link for another form of the id is not valid, ask for a new link")
 		return hostclient.LinkRecord{}, false
 	}
 	secret := ""
@@ -153,7 +155,7 @@ func (h *HostPage) sync(w http.ResponseWriter, r *http.Request) {
 	var req api.HostSyncRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	if err := dec.Decode(&req); err != nil || dec.More() || api.CheckUniqueKeys(body) != nil {
 		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the sync body is not a HostSyncRequest (api/hostpage.go)")
 		return
 	}

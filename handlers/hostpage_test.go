@@ -106,7 +106,7 @@ func TestHostPageHeaders(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 404 {
+	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 400 {
 		t.Errorf("a non-numeric meeting id: %d", r.status)
 	}
 	if r := hostDo(t, srv, "GET", "/host/assets/host.js", "", ""); r.status != 200 || r.header.Get("Referrer-Policy") != "no-referrer" {
@@ -134,8 +134,10 @@ func TestHostAPIErrors(t *testing.T) {
 		{"sync: not json", sync, "Bearer " + goodSecret, "{", 400, api.HostErrBadRequest},
 		{"sync: unknown field", sync, "Bearer " + goodSecret, `{"session_id":"s1","connection":"Connected","zak":"x"}`, 400, api.HostErrBadRequest},
 		{"sync: two objects", sync, "Bearer " + goodSecret, `{"session_id":"s1"}{}`, 400, api.HostErrBadRequest},
+		{"sync: a key twice", sync, "Bearer " + goodSecret, `{"session_id":"s1","connection":"Connected","session_id":"s2"}`, 400, api.HostErrBadRequest},
+		{"sync: a key twice in the roster", sync, "Bearer " + goodSecret, `{"session_id":"s1","roster":[{"user_id":1,"user_name":"Ann","user_name":"Host"}]}`, 400, api.HostErrBadRequest},
 		{"sync: too large", sync, "Bearer " + goodSecret, `{"roster":[` + strings.Repeat(`{"user_name":"xxxxxxxxxxxxxxxx"},`, 20000) + `{}]}`, 413, api.HostErrBadRequest},
-		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 404, "not_found"},
+		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 400, api.HostErrBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +241,7 @@ func TestAdminHostLink(t *testing.T) {
 		{"bad meeting id", on, "POST", "/v1/meetings/abc/host-link", "", true, 400, api.AdminErrInvalidMeetingID},
 		{"bad body", on, "POST", path, `{"ttl":5}`, true, 400, api.AdminErrInvalidBody},
 		{"unknown field", on, "POST", path, `{"expires":"1h"}`, true, 400, api.AdminErrInvalidBody},
+		{"a key twice", on, "POST", path, `{"ttl":"1h","TTL":"24h"}`, true, 400, api.AdminErrInvalidBody},
 		{"bad ttl", on, "POST", path, `{"ttl":"soon"}`, true, 400, api.AdminErrInvalidTTL},
 		{"wrong method", on, "PUT", path, "", true, 405, api.AdminErrMethodNotAllowed},
 	} {

@@ -160,7 +160,7 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("start queue: %w", err)
 	}
 
-	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger).WithPublicURL(cfg.PublicURL)
 	var ui handlers.RiverUIHandler
 	if admin.Enabled() {
 		if ui, err = st.RiverUI(handlers.RiverUIPath, s.Logger.With("component", "riverui")); err != nil {

@@ -105,6 +105,11 @@ type Options struct {
 	// Counts, when set, counts the statements and commits sent to the
 	// database (the benchmarks); nil in production.
 	Counts *Counts
+	// MustExist refuses a SQLite database file that does not exist
+	// (ErrNoDatabase) instead of creating it: only the server creates its
+	// database, and a tool run from another directory must not make an
+	// empty one of its own and act on it.
+	MustExist bool
 
 	// migrateUpTo stops the migrations at a version (tests of a migration).
 	migrateUpTo int
@@ -225,7 +230,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
-		eng, err = openSQLite(ctx, strings.TrimPrefix(url, "sqlite://"), opts)
+		path := strings.TrimPrefix(url, "sqlite://")
+		eng, err = openSQLite(ctx, path, opts)
+		// The file's problems (no folder, not writable, not a database) in
+		// the operator's words, whether opening or migrating met them.
+		err = sqliteOpenProblem(path, err)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		eng, err = openPostgres(ctx, url, opts)
 	default:

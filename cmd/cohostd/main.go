@@ -3,6 +3,7 @@
 //
 //	cohostd [serve]         run the service (configuration from the environment)
 //	cohostd admin-token     print a bearer token for the admin API
+//	cohostd host-link ID    print a host link for a meeting (opens the server's database; never creates one)
 //	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode)
 //	cohostd version         print the version
 package main
@@ -74,7 +75,7 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 func serve(env config.Env, stderr io.Writer) int {
 	cfg, err := config.Load(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "cohostd: configuration: %v\n", err)
+		printConfigProblems(stderr, err)
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).
@@ -102,6 +103,14 @@ func serve(env config.Env, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// printConfigProblems prints every configuration problem on a line of its
+// own, each naming its variable, so all of them are fixed in one go.
+func printConfigProblems(stderr io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "cohostd: configuration: %s\n", line)
+	}
 }
 
 // adminToken prints a bearer token for the admin API, signed with
@@ -201,9 +210,13 @@ func hostLink(args []string, env config.Env, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if !api.CanonicalMeetingID(fs.Arg(0)) {
+		fmt.Fprintf(stderr, "cohostd: MEETING_ID %q is not a Zoom meeting id: %s\n", api.CleanText(fs.Arg(0), 40), api.MeetingIDForm)
+		return 2
+	}
 	cfg, err := config.Load(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "cohostd: configuration: %v\n", err)
+		printConfigProblems(stderr, err)
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("service", "cohostd")

@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -26,15 +27,29 @@ import (
 )
 
 func main() {
-	granters := flag.String("granters", "", "COHOST_GRANTERS: host-client, agent, permissions, alternative-hosts (comma list); default "+
+	// A flag set of its own with a fixed name: the default one would name the
+	// program by os.Args[0], which under go run is a path in the build cache.
+	flags := flag.NewFlagSet("cohostdemo", flag.ContinueOnError)
+	granters := flags.String("granters", "", "COHOST_GRANTERS: host-client, agent, permissions, alternative-hosts (comma list); default "+
 		harness.DefaultDemoGranters+" when Chromium is installed, else permissions")
-	screenshot := flag.String("screenshot", "", "save a PNG of the host page here once every joiner is served")
-	people := flag.Int("people", 25, "how many join (the host and one phone-only caller included; at least 3)")
-	over := flag.Duration("over", 3*time.Second, "time over which they join")
-	logs := flag.String("logs", "", "write cohostd's JSON logs to this file")
-	serve := flag.Bool("serve", false, "once the crowd is served, keep cohostd, the simulator and the pages running (console, host link, "+
+	screenshot := flags.String("screenshot", "", "save a PNG of the host page here once every joiner is served")
+	people := flags.Int("people", 25, "how many join (the host and one phone-only caller included; at least 3)")
+	over := flags.Duration("over", 3*time.Second, "time over which they join")
+	logs := flags.String("logs", "", "write cohostd's JSON logs to this file")
+	serve := flags.Bool("serve", false, "once the crowd is served, keep cohostd, the simulator and the pages running (console, host link, "+
 		"the simulator's people page; Enter adds a guest) until Ctrl-C")
-	flag.Parse()
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "usage: go run ./cmd/cohostdemo [flags]   (or: make demo DEMO_FLAGS=\"--granters permissions\")")
+		fmt.Fprintln(flags.Output(), "\nRuns cohostd on an embedded SQLite file against the Zoom simulator, for one meeting people join.")
+		fmt.Fprintln(flags.Output(), "\nflags:")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
 	if *people < harness.MinDemoPeople {
 		fmt.Fprintf(os.Stderr, "cohostdemo: --people %d is too few: the demo needs at least %d (the host, a phone-only caller and one joiner to make co-host)\n", *people, harness.MinDemoPeople)
 		os.Exit(2)

@@ -243,3 +243,27 @@ func TestDemoServe(t *testing.T) {
 		t.Fatalf("the demo exited with %v after Ctrl-C:\n%s", err, out.String())
 	}
 }
+
+// -h names the program as a user runs it, never by the path of its binary
+// (under go run, a folder of the build cache).
+func TestDemoHelp(t *testing.T) {
+	bin := build(t)
+	for _, arg := range []string{"-h", "--help"} {
+		out, err := exec.Command(bin, arg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", arg, err, out)
+		}
+		if strings.Contains(string(out), filepath.Dir(bin)) || strings.Contains(string(out), "go-build") {
+			t.Fatalf("%s prints the binary's path:\n%s", arg, out)
+		}
+		for _, want := range []string{"usage: go run ./cmd/cohostdemo", "-granters", "-people"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s lacks %q:\n%s", arg, want, out)
+			}
+		}
+	}
+	out, err := exec.Command(bin, "--nope").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || strings.Contains(string(out), filepath.Dir(bin)) {
+		t.Fatalf("an unknown flag: %v\n%s", err, out)
+	}
+}
