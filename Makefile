@@ -51,6 +51,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseSDKJoinRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzParseSDKCoHostRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzDecide$$' -fuzztime=$(FUZZ_TIME) ./hostclient
+	go test -run='^$$' -fuzz='^FuzzVerifyPKCE$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 
 vet:
 	go vet ./...
