@@ -15,6 +15,7 @@ import (
 
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostportal"
+	"github.com/cohost-dev/cohost/zoomapp"
 )
 
 const (
@@ -326,5 +327,12 @@ func TestPortalPages(t *testing.T) {
 	}
 	if r := portalDo(t, srv, "GET", "/host/signin/callback?state="+strings.Repeat("x", 3000)); r.status != http.StatusBadRequest {
 		t.Errorf("oversized state: %d", r.status)
+	}
+}
+
+// The sign-in app's manifest names the callback cohostd serves.
+func TestPortalCallbackIsTheManifests(t *testing.T) {
+	if handlers.PortalCallbackPath != zoomapp.SignInCallbackPath {
+		t.Errorf("cohostd serves %s, the sign-in app's manifest redirects to %s", handlers.PortalCallbackPath, zoomapp.SignInCallbackPath)
 	}
 }
