@@ -15,11 +15,16 @@ const (
 	// from COHOST_MEETING_SDK_URL (Zoom's CDN by default, or any copy an operator serves), its
 	// lib/av WebAssembly and worker files from COHOST_MEETING_SDK_ASSET_PATH, and its images from
 	// *.zoom.us. A file served without that header is refused, and the SDK with it
-	// (TestPortalStartsRealSDKIsolated shows the difference). credentialless loads such no-cors
-	// requests without cookies instead, which the SDK's public files do not need; its requests
-	// to Zoom's servers are CORS requests, which neither value changes. Zoom documents both values
-	// for SharedArrayBuffer. Where a browser does not know credentialless (Safari), the page is
-	// not isolated and the SDK runs as before, without SharedArrayBuffer; under require-corp it
-	// would not run at all there if a file lacked the header.
+	// (TestRealSDKCrossOriginIsolated shows both). credentialless loads such no-cors requests
+	// without cookies instead, which the SDK's public files do not need; its requests to Zoom's
+	// servers are CORS requests, which neither value changes. Zoom documents both values for
+	// SharedArrayBuffer. Where a browser does not know credentialless (Safari), the page is not
+	// isolated and the SDK runs as before, without SharedArrayBuffer; under require-corp it would
+	// not run at all there if a file lacked the header.
+	//
+	// Either way an isolated page changes one thing for the SDK's host: on it, the SDK loads its
+	// lib/av scripts with crossOrigin="anonymous", so their host must answer with
+	// Access-Control-Allow-Origin, or the join fails with "dependent assets are not accessible"
+	// (5001). A self-hosted copy (COHOST_MEETING_SDK_ASSET_PATH) must send it.
 	CrossOriginEmbedderPolicy = "credentialless"
 )
