@@ -33,7 +33,7 @@ const recordInit = `(() => {
 
 // The host page initialises the SDK with the options chosen for it (meeting.js; docs/host-client.md,
 // "The SDK's options"): the pinned media module, leave at once on unload, Zoom's view fitted into
-// the meeting area, and the view type and virtual background left to the SDK.
+// the meeting area in gallery view, and the gallery's size and virtual background left to the SDK.
 func TestHostPageInitOptions(t *testing.T) {
 	e := newHostEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(e.b.Ctx, waitBound)
@@ -52,8 +52,10 @@ func TestHostPageInitOptions(t *testing.T) {
 		t.Errorf("patchJsMedia %v, want false", opts.PatchJsMedia)
 	case opts.LeaveOnPageUnload == nil || !*opts.LeaveOnPageUnload:
 		t.Errorf("leaveOnPageUnload %v, want true", opts.LeaveOnPageUnload)
-	case opts.EnforceVirtualBackground != nil || opts.MaxGallery != nil || v.DefaultViewType != nil:
+	case opts.EnforceVirtualBackground != nil || opts.MaxGallery != nil:
 		t.Errorf("set what is left to the SDK: %+v", opts)
+	case v.DefaultViewType == nil || *v.DefaultViewType != "gallery":
+		t.Errorf("defaultViewType %v, want gallery", v.DefaultViewType)
 	case v.IsResizable == nil || *v.IsResizable || v.Popper.DisableDraggable == nil || !*v.Popper.DisableDraggable:
 		t.Errorf("video %+v: want not resizable, not draggable", v)
 	case v.ViewSizes["default"].Width < 320 || v.ViewSizes["default"].Height < 180:

@@ -91,8 +91,10 @@ export class Meeting {
   // - leaveOnPageUnload true: a reload or a closed tab leaves at once, so no ghost of the host
   //   stays in the roster while the next page load (which takes the meeting over) joins again.
   // - video: Zoom's view fits the meeting area and stays there (not resizable, not draggable, so
-  //   it never floats over the panel); the view type is left to the SDK, which opens gallery view
-  //   (it has SharedArrayBuffer on the isolated page) and ribbon view while a share is shown.
+  //   it never floats over the panel), and opens in gallery view, the host seeing the room: the
+  //   6.2.0 bundle would open ribbon view wherever it can show several videos (with
+  //   SharedArrayBuffer, on the isolated page). It still switches to ribbon view while a share is
+  //   shown, whatever the default.
   // - enforceVirtualBackground unset: with SharedArrayBuffer virtual backgrounds work without it;
   //   without, forcing them costs the host's CPU.
   async init(onEvent) {
@@ -107,6 +109,7 @@ export class Meeting {
           isResizable: false,
           popper: { disableDraggable: true },
           viewSizes: { default: videoSize(this.stage) },
+          defaultViewType: 'gallery',
         },
       },
     };
