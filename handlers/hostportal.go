@@ -291,21 +291,10 @@ func (h *HostPortal) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.render(w, r, status, d)
 }
 
-// portalStatus is the HTTP status of a portal error code.
+// portalStatus is the HTTP status of a portal error code (statusOf).
 func portalStatus(c hostportal.Code) int {
-	switch c {
-	case hostportal.CodeOff, hostportal.CodeInvalidMeeting, hostportal.CodeMeetingUnknown:
-		return http.StatusNotFound
-	case hostportal.CodeInvalidState, hostportal.CodeStateExpired, hostportal.CodeSignInRefused:
-		return http.StatusBadRequest
-	case hostportal.CodeNotSignedIn:
-		return http.StatusUnauthorized
-	case hostportal.CodeAccountNotServed, hostportal.CodeNotHost:
-		return http.StatusForbidden
-	case hostportal.CodeStartFailed:
-		return http.StatusConflict
-	case hostportal.CodeUnavailable:
-		return http.StatusServiceUnavailable
+	if status, ok := statusOf[string(c)]; ok {
+		return status
 	}
 	return http.StatusInternalServerError
 }

@@ -282,7 +282,7 @@ func TestPortalStart(t *testing.T) {
 	}{
 		{hostportal.CodeNotHost, http.StatusForbidden},
 		{hostportal.CodeMeetingUnknown, http.StatusNotFound},
-		{hostportal.CodeInvalidMeeting, http.StatusNotFound},
+		{hostportal.CodeInvalidMeeting, http.StatusBadRequest},
 		{hostportal.CodeStartFailed, http.StatusConflict},
 		{hostportal.CodeUnavailable, http.StatusServiceUnavailable},
 	} {

@@ -1,4 +1,4 @@
-package hostportal
+package hostportal_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/hostclient"
+	"github.com/cohost-dev/cohost/hostportal"
 	"github.com/cohost-dev/cohost/internal/testdb"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -29,7 +30,7 @@ type env struct {
 	sim    *zoomsim.Sim
 	srv    *httptest.Server
 	st     *store.Store
-	portal *Portal
+	portal *hostportal.Portal
 	hosts  *hostclient.Service
 	acct   zoomsim.Account
 	host   zoomsim.User
@@ -81,8 +82,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.st.Close)
 	e.hosts = &hostclient.Service{Store: e.st, Zoom: zc, PublicURL: "https://cohost.example.com", SDKKey: cfg.SDKKey,
 		SDKSecret: cfg.SDKSecret, Now: e.clock}
-	e.portal = &Portal{SignIn: signIn, StateKey: StateKeyFrom(cfg.SignInClientSecret), Store: e.st, Zoom: zc,
-		Accounts: OneAccount(e.acct.ID), Links: e.hosts, Now: e.clock}
+	e.portal = &hostportal.Portal{SignIn: signIn, StateKey: hostportal.StateKeyFrom(cfg.SignInClientSecret), Store: e.st, Zoom: zc,
+		Accounts: hostportal.OneAccount(e.acct.ID), Links: e.hosts, Now: e.clock}
 	return e
 }
 
@@ -98,7 +99,7 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 
 // authorize is the browser at Zoom: it opens the sign-in page and picks the
 // user with email; it returns what Zoom's redirect to the callback carries.
-func (e *env) authorize(authorizeURL, email string) Callback {
+func (e *env) authorize(authorizeURL, email string) hostportal.Callback {
 	e.t.Helper()
 	resp, err := noRedirect.Get(authorizeURL)
 	if err != nil {
@@ -137,14 +138,14 @@ func (e *env) authorize(authorizeURL, email string) Callback {
 			e.t.Fatalf("Zoom's redirect %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		q := loc.Query()
-		return Callback{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
+		return hostportal.Callback{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
 	}
 	e.t.Fatalf("Zoom's sign-in page offers no %s", email)
-	return Callback{}
+	return hostportal.Callback{}
 }
 
 // signIn signs the user with email in, start to finish.
-func (e *env) signIn(email string) Session {
+func (e *env) signIn(email string) hostportal.Session {
 	e.t.Helper()
 	start, err := e.portal.BeginSignIn(context.Background())
 	if err != nil {
@@ -158,8 +159,8 @@ func (e *env) signIn(email string) Session {
 }
 
 // code returns err's portal code, or "" when it is not an *Error.
-func code(err error) Code {
-	var pe *Error
+func code(err error) hostportal.Code {
+	var pe *hostportal.Error
 	if errors.As(err, &pe) {
 		return pe.Code
 	}

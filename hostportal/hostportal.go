@@ -29,9 +29,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/hostclient"
-	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
@@ -60,14 +60,55 @@ type Identifier interface {
 	Identify(ctx context.Context, code, verifier string) (*zoomclient.User, error)
 }
 
-// Store is what the portal keeps (store.Store).
+// Store is what the portal keeps (package store implements it). Reads of a
+// row that is not there answer grant.ErrNotFound.
 type Store interface {
-	CreateHostSignIn(ctx context.Context, in store.HostSignIn) error
-	TakeHostSignIn(ctx context.Context, stateHash string) (store.HostSignIn, error)
-	CreateHostSession(ctx context.Context, s store.HostSession) error
-	HostSessionByHash(ctx context.Context, idHash string) (store.HostSession, error)
+	// CreateHostSignIn stores a sign-in that has just started.
+	CreateHostSignIn(ctx context.Context, in SignInRecord) error
+	// TakeHostSignIn deletes the sign-in whose state hashes to stateHash and
+	// returns it: of two callbacks with one state, on any replicas, one gets
+	// it. An expired one is returned too; the portal refuses it.
+	TakeHostSignIn(ctx context.Context, stateHash string) (SignInRecord, error)
+	// CreateHostSession stores a new session.
+	CreateHostSession(ctx context.Context, s SessionRecord) error
+	// HostSessionByHash reads the session whose id hashes to idHash, expired
+	// or not.
+	HostSessionByHash(ctx context.Context, idHash string) (SessionRecord, error)
+	// DeleteHostSession ends a session; ending one that is gone is no error.
 	DeleteHostSession(ctx context.Context, idHash string) error
+	// LiveMeetingsOfHost returns the ledger's live meetings the user hosts
+	// in the account, the latest started first.
 	LiveMeetingsOfHost(ctx context.Context, accountID, hostID string) ([]grant.Meeting, error)
+}
+
+// SignInRecord is a sign-in under way, as the store keeps it.
+type SignInRecord struct {
+	// StateHash is the hex SHA-256 of the state's nonce.
+	StateHash string
+	// Verifier is the PKCE code verifier the code must be exchanged with.
+	Verifier string
+	// BrowserHash is the hex SHA-256 of the cookie that binds the sign-in to
+	// its browser.
+	BrowserHash string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// SessionRecord is a signed-in host, as the store keeps it: by the hash of
+// the session id, never the id.
+type SessionRecord struct {
+	// IDHash is the hex SHA-256 of the session id the cookie holds.
+	IDHash string
+	// AccountID and UserID are the host's Zoom account and user.
+	AccountID string
+	UserID    string
+	// Email, DisplayName and Timezone are what Zoom said of the user at
+	// sign-in, for the portal's page.
+	Email       string
+	DisplayName string
+	Timezone    string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // HostLinks mints host links (hostclient.Service).
@@ -159,8 +200,9 @@ const (
 	CodeAccountNotServed Code = "account_not_served"
 	// CodeNotSignedIn: no session, or one that expired or was ended.
 	CodeNotSignedIn Code = "not_signed_in"
-	// CodeInvalidMeeting: the meeting id is not a Zoom meeting id.
-	CodeInvalidMeeting Code = "invalid_meeting_id"
+	// CodeInvalidMeeting: the meeting id is not a Zoom meeting id (the admin
+	// API's code for the same).
+	CodeInvalidMeeting Code = api.AdminErrInvalidMeetingID
 	// CodeMeetingUnknown: Zoom knows no such meeting in the host's account.
 	CodeMeetingUnknown Code = "meeting_unknown"
 	// CodeNotHost: the signed-in user is not the meeting's host.
@@ -168,8 +210,9 @@ const (
 	// CodeStartFailed: the host page could not be readied for the meeting
 	// (the host client refused the link).
 	CodeStartFailed Code = "start_failed"
-	// CodeUnavailable: Zoom or the database did not answer; try again.
-	CodeUnavailable Code = "unavailable"
+	// CodeUnavailable: Zoom or the database did not answer; try again (the
+	// domain's code for it).
+	CodeUnavailable Code = grant.EUNAVAILABLE
 )
 
 // Error is a refusal or failure of the portal, in words for the person in

@@ -3,13 +3,13 @@ package hostportal
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/cohost-dev/cohost/api"
+	"github.com/cohost-dev/cohost/failure"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -195,13 +195,13 @@ func (p *Portal) Start(ctx context.Context, s Session, id string) (string, error
 		return "", fail(CodeInvalidMeeting, "No such meeting", "A Zoom meeting ID is digits only, like the ones in your list.", err)
 	}
 	zm, _, err := p.Zoom.Account(s.AccountID).Meetings.Get(ctx, number)
-	var ae *zoomclient.APIError
-	switch {
-	case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
-		return "", fail(CodeMeetingUnknown, "Zoom does not know this meeting",
-			"Meeting "+DisplayID(id)+" is not a meeting of your Zoom account, or it was deleted. Check the ID in Zoom.", err)
-	case err != nil:
-		return "", unavailable("Zoom", err)
+	if err != nil {
+		fe := failure.Zoom("reading meeting "+id+" from Zoom", err)
+		if grant.ErrorCode(fe) == grant.ENOTFOUND {
+			return "", fail(CodeMeetingUnknown, "Zoom does not know this meeting",
+				"Meeting "+DisplayID(id)+" is not a meeting of your Zoom account, or it was deleted. Check the ID in Zoom.", fe)
+		}
+		return "", unavailable("Zoom", fe)
 	}
 	if zm.HostID == "" || zm.HostID != s.UserID {
 		p.log().InfoContext(ctx, "host portal: start refused, not the meeting's host", "account_id", s.AccountID, "user_id", s.UserID, "meeting_id", id)

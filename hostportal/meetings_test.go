@@ -1,4 +1,4 @@
-package hostportal
+package hostportal_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostportal"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomsim"
 )
@@ -82,12 +83,12 @@ func TestMeetings(t *testing.T) {
 	if list.Notice != "" {
 		t.Errorf("notice %q", list.Notice)
 	}
-	byTopic := map[string]Meeting{}
+	byTopic := map[string]hostportal.Meeting{}
 	for _, m := range list.Meetings {
 		byTopic[m.Topic] = m
 	}
 	st := byTopic["Standup"]
-	if st.ID != strconv.FormatInt(soon.ID, 10) || st.DisplayID != DisplayID(st.ID) || st.Day == "" ||
+	if st.ID != strconv.FormatInt(soon.ID, 10) || st.DisplayID != hostportal.DisplayID(st.ID) || st.Day == "" ||
 		!strings.Contains(st.Time, soon.StartTime.Format("3:04 PM")) || !strings.Contains(st.Time, "–") {
 		t.Errorf("standup %+v", st)
 	}
@@ -147,16 +148,16 @@ func TestStart(t *testing.T) {
 	other := e.signIn(colleague.Email)
 	for _, tc := range []struct {
 		name string
-		s    Session
+		s    hostportal.Session
 		id   string
-		want Code
+		want hostportal.Code
 	}{
-		{"another user's meeting", s, strconv.FormatInt(theirs.ID, 10), CodeNotHost},
-		{"the colleague starting mine", other, id, CodeNotHost},
-		{"unknown meeting", s, "81234567890", CodeMeetingUnknown},
-		{"not digits", s, "12ab", CodeInvalidMeeting},
-		{"too long", s, strings.Repeat("9", 21), CodeInvalidMeeting},
-		{"overflow", s, strings.Repeat("9", 20), CodeInvalidMeeting},
+		{"another user's meeting", s, strconv.FormatInt(theirs.ID, 10), hostportal.CodeNotHost},
+		{"the colleague starting mine", other, id, hostportal.CodeNotHost},
+		{"unknown meeting", s, "81234567890", hostportal.CodeMeetingUnknown},
+		{"not digits", s, "12ab", hostportal.CodeInvalidMeeting},
+		{"too long", s, strings.Repeat("9", 21), hostportal.CodeInvalidMeeting},
+		{"overflow", s, strings.Repeat("9", 20), hostportal.CodeInvalidMeeting},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if to, err := e.portal.Start(ctx, tc.s, tc.id); code(err) != tc.want || to != "" {
@@ -176,7 +177,7 @@ func TestDisplayID(t *testing.T) {
 		"85746065432": "857 4606 5432",
 		"12345":       "12345",
 	} {
-		if got := DisplayID(in); got != want {
+		if got := hostportal.DisplayID(in); got != want {
 			t.Errorf("DisplayID(%s) = %q, want %q", in, got, want)
 		}
 	}
@@ -189,17 +190,17 @@ func TestWhen(t *testing.T) {
 	}
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, berlin) // a Tuesday
 	for _, tc := range []struct {
-		m          Meeting
+		m          hostportal.Meeting
 		day, clock string
 	}{
-		{Meeting{Start: now.Add(time.Hour), Duration: time.Hour}, "Today", "10:00 AM – 11:00 AM CET"},
-		{Meeting{Start: now.Add(24 * time.Hour)}, "Tomorrow", "9:00 AM CET"},
-		{Meeting{Start: now.Add(48 * time.Hour), Duration: 30 * time.Minute}, "Thu, Dec 3", "9:00 AM – 9:30 AM CET"},
-		{Meeting{Start: now.AddDate(0, 1, 0)}, "Fri, Jan 1, 2027", "9:00 AM CET"},
-		{Meeting{Start: now.Add(-5 * time.Minute), Live: true}, "Today", "Started 8:55 AM CET"},
-		{Meeting{}, "Any time", "Recurring, no fixed time"},
+		{hostportal.Meeting{Start: now.Add(time.Hour), Duration: time.Hour}, "Today", "10:00 AM – 11:00 AM CET"},
+		{hostportal.Meeting{Start: now.Add(24 * time.Hour)}, "Tomorrow", "9:00 AM CET"},
+		{hostportal.Meeting{Start: now.Add(48 * time.Hour), Duration: 30 * time.Minute}, "Thu, Dec 3", "9:00 AM – 9:30 AM CET"},
+		{hostportal.Meeting{Start: now.AddDate(0, 1, 0)}, "Fri, Jan 1, 2027", "9:00 AM CET"},
+		{hostportal.Meeting{Start: now.Add(-5 * time.Minute), Live: true}, "Today", "Started 8:55 AM CET"},
+		{hostportal.Meeting{}, "Any time", "Recurring, no fixed time"},
 	} {
-		day, clock := When(tc.m, now, berlin)
+		day, clock := hostportal.When(tc.m, now, berlin)
 		if day != tc.day || clock != tc.clock {
 			t.Errorf("When(%v) = %q, %q; want %q, %q", tc.m.Start, day, clock, tc.day, tc.clock)
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/grant"
 )
 
 // notSignedIn is the answer to a missing, unknown, expired or ended session:
@@ -22,7 +22,7 @@ func (p *Portal) Session(ctx context.Context, id string) (Session, error) {
 		return Session{}, notSignedIn
 	}
 	row, err := p.Store.HostSessionByHash(ctx, hashToken(id))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, grant.ErrNotFound) {
 		return Session{}, notSignedIn
 	}
 	if err != nil {
@@ -48,7 +48,7 @@ func (p *Portal) SignOut(ctx context.Context, id string) error {
 	hash := hashToken(id)
 	row, err := p.Store.HostSessionByHash(ctx, hash)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, grant.ErrNotFound):
 		return nil
 	case err != nil:
 		return unavailable("cohost's database", err)

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cohost-dev/cohost/api"
-	"github.com/cohost-dev/cohost/store"
+	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
@@ -70,7 +70,7 @@ func (p *Portal) BeginSignIn(ctx context.Context) (SignInStart, error) {
 		return SignInStart{}, fmt.Errorf("hostportal: signing the state: %w", err)
 	}
 	verifier := oauth2.GenerateVerifier()
-	if err := p.Store.CreateHostSignIn(ctx, store.HostSignIn{StateHash: hashToken(nonce), Verifier: verifier,
+	if err := p.Store.CreateHostSignIn(ctx, SignInRecord{StateHash: hashToken(nonce), Verifier: verifier,
 		BrowserHash: hashToken(browser), CreatedAt: now, ExpiresAt: now.Add(SignInTTL)}); err != nil {
 		return SignInStart{}, unavailable("cohost's database", err)
 	}
@@ -125,7 +125,7 @@ func (p *Portal) FinishSignIn(ctx context.Context, cb Callback, browser string) 
 	}
 	// Taken, whatever happens next: a state works once.
 	in, err := p.Store.TakeHostSignIn(ctx, hashToken(nonce))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, grant.ErrNotFound) {
 		return Session{}, fail(CodeInvalidState, "This sign-in was already used",
 			"Each sign-in link works once. Start again with Sign in with Zoom.", err)
 	}
@@ -174,7 +174,7 @@ func (p *Portal) FinishSignIn(ctx context.Context, cb Callback, browser string) 
 	}
 	now := p.now()
 	user.ID, user.ExpiresAt = id, now.Add(p.sessionTTL())
-	if err := p.Store.CreateHostSession(ctx, store.HostSession{IDHash: hashToken(id), AccountID: user.AccountID, UserID: user.UserID,
+	if err := p.Store.CreateHostSession(ctx, SessionRecord{IDHash: hashToken(id), AccountID: user.AccountID, UserID: user.UserID,
 		Email: user.Email, DisplayName: user.Name, Timezone: user.Timezone, CreatedAt: now, ExpiresAt: user.ExpiresAt}); err != nil {
 		return Session{}, unavailable("cohost's database", err)
 	}

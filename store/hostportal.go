@@ -3,30 +3,20 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostportal"
 )
 
-// This file keeps the host portal's state (package hostportal): sign-ins
-// under way and the sessions of signed-in hosts. Neither holds a Zoom token:
-// the portal drops the user's token once it knows who signed in.
+// This file keeps the host portal's records (package hostportal declares
+// them and the Store it needs): sign-ins under way and the sessions of
+// signed-in hosts. Neither holds a Zoom token: the portal drops the user's
+// token once it knows who signed in.
 
-// HostSignIn is a sign-in under way.
-type HostSignIn struct {
-	// StateHash is the hex SHA-256 of the state's nonce.
-	StateHash string
-	// Verifier is the PKCE code verifier the code must be exchanged with.
-	Verifier string
-	// BrowserHash is the hex SHA-256 of the cookie that binds the sign-in to
-	// its browser.
-	BrowserHash string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-}
+var _ hostportal.Store = (*Store)(nil)
 
 // CreateHostSignIn stores a sign-in that has just started.
-func (s *Store) CreateHostSignIn(ctx context.Context, in HostSignIn) error {
+func (s *Store) CreateHostSignIn(ctx context.Context, in hostportal.SignInRecord) error {
 	if _, err := s.eng.db().exec(ctx, `INSERT INTO host_signins (state_hash, verifier, browser_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, in.StateHash, in.Verifier, in.BrowserHash, millis(in.CreatedAt), millis(in.ExpiresAt)); err != nil {
 		return fmt.Errorf("store: create host sign-in: %w", err)
@@ -38,8 +28,8 @@ func (s *Store) CreateHostSignIn(ctx context.Context, in HostSignIn) error {
 // returns it, or returns ErrNotFound: of two callbacks with one state, on any
 // replicas, one gets the row and the other ErrNotFound. An expired row is
 // returned too; the caller refuses it.
-func (s *Store) TakeHostSignIn(ctx context.Context, stateHash string) (HostSignIn, error) {
-	in := HostSignIn{StateHash: stateHash}
+func (s *Store) TakeHostSignIn(ctx context.Context, stateHash string) (hostportal.SignInRecord, error) {
+	in := hostportal.SignInRecord{StateHash: stateHash}
 	var created, expires int64
 	err := s.eng.db().queryRow(ctx, `DELETE FROM host_signins WHERE state_hash = $1
 		RETURNING verifier, browser_hash, created_at, expires_at`, stateHash).Scan(&in.Verifier, &in.BrowserHash, &created, &expires)
@@ -50,24 +40,8 @@ func (s *Store) TakeHostSignIn(ctx context.Context, stateHash string) (HostSignI
 	return in, nil
 }
 
-// HostSession is a signed-in host.
-type HostSession struct {
-	// IDHash is the hex SHA-256 of the session id the cookie holds.
-	IDHash string
-	// AccountID and UserID are the host's Zoom account and user.
-	AccountID string
-	UserID    string
-	// Email, DisplayName and Timezone are what Zoom said of the user at
-	// sign-in, for the portal's page.
-	Email       string
-	DisplayName string
-	Timezone    string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-}
-
 // CreateHostSession stores a new session.
-func (s *Store) CreateHostSession(ctx context.Context, h HostSession) error {
+func (s *Store) CreateHostSession(ctx context.Context, h hostportal.SessionRecord) error {
 	if _, err := s.eng.db().exec(ctx, `INSERT INTO host_sessions (id_hash, account_id, user_id, email, display_name, timezone,
 		created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, h.IDHash, h.AccountID, h.UserID, h.Email, h.DisplayName,
 		h.Timezone, millis(h.CreatedAt), millis(h.ExpiresAt)); err != nil {
@@ -78,8 +52,8 @@ func (s *Store) CreateHostSession(ctx context.Context, h HostSession) error {
 
 // HostSessionByHash reads the session whose id hashes to idHash, or returns
 // ErrNotFound. An expired session is returned too; the caller refuses it.
-func (s *Store) HostSessionByHash(ctx context.Context, idHash string) (HostSession, error) {
-	h := HostSession{IDHash: idHash}
+func (s *Store) HostSessionByHash(ctx context.Context, idHash string) (hostportal.SessionRecord, error) {
+	h := hostportal.SessionRecord{IDHash: idHash}
 	var created, expires int64
 	err := s.eng.db().queryRow(ctx, `SELECT account_id, user_id, email, display_name, timezone, created_at, expires_at
 		FROM host_sessions WHERE id_hash = $1`, idHash).Scan(&h.AccountID, &h.UserID, &h.Email, &h.DisplayName, &h.Timezone,

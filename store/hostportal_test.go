@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostportal"
 	"github.com/cohost-dev/cohost/store"
 )
 
@@ -19,14 +20,14 @@ func TestHostSignInTakenOnce(t *testing.T) {
 	hsEachEngine(t, func(t *testing.T, url string) {
 		st := openHostSettingsStore(t, url)
 		ctx := context.Background()
-		in := store.HostSignIn{StateHash: "state-hash", Verifier: "verifier-1", BrowserHash: "browser-hash",
+		in := hostportal.SignInRecord{StateHash: "state-hash", Verifier: "verifier-1", BrowserHash: "browser-hash",
 			CreatedAt: portalEpoch, ExpiresAt: portalEpoch.Add(10 * time.Minute)}
 		if err := st.CreateHostSignIn(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		var got []store.HostSignIn
+		var got []hostportal.SignInRecord
 		for range 8 {
 			wg.Add(1)
 			go func() {
@@ -63,7 +64,7 @@ func TestHostSessions(t *testing.T) {
 	hsEachEngine(t, func(t *testing.T, url string) {
 		st := openHostSettingsStore(t, url)
 		ctx := context.Background()
-		s := store.HostSession{IDHash: "id-hash", AccountID: "acct", UserID: "user-1", Email: "host@example.com",
+		s := hostportal.SessionRecord{IDHash: "id-hash", AccountID: "acct", UserID: "user-1", Email: "host@example.com",
 			DisplayName: "Hana Host", Timezone: "Europe/Berlin", CreatedAt: portalEpoch, ExpiresAt: portalEpoch.Add(8 * time.Hour)}
 		if err := st.CreateHostSession(ctx, s); err != nil {
 			t.Fatal(err)
@@ -90,12 +91,12 @@ func TestHostSessions(t *testing.T) {
 		old.IDHash, old.ExpiresAt = "old", portalEpoch.Add(time.Hour)
 		fresh := s
 		fresh.IDHash, fresh.ExpiresAt = "fresh", portalEpoch.Add(12*time.Hour)
-		for _, x := range []store.HostSession{old, fresh} {
+		for _, x := range []hostportal.SessionRecord{old, fresh} {
 			if err := st.CreateHostSession(ctx, x); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := st.CreateHostSignIn(ctx, store.HostSignIn{StateHash: "old-state", Verifier: "v", BrowserHash: "b",
+		if err := st.CreateHostSignIn(ctx, hostportal.SignInRecord{StateHash: "old-state", Verifier: "v", BrowserHash: "b",
 			CreatedAt: portalEpoch, ExpiresAt: portalEpoch.Add(10 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +125,7 @@ func TestDeleteAccountEndsHostSessions(t *testing.T) {
 		st := openHostSettingsStore(t, url)
 		ctx := context.Background()
 		for _, acct := range []string{"gone", "kept"} {
-			if err := st.CreateHostSession(ctx, store.HostSession{IDHash: acct, AccountID: acct, UserID: "u", Email: acct + "@example.com",
+			if err := st.CreateHostSession(ctx, hostportal.SessionRecord{IDHash: acct, AccountID: acct, UserID: "u", Email: acct + "@example.com",
 				CreatedAt: portalEpoch, ExpiresAt: portalEpoch.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
