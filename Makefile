@@ -61,6 +61,9 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseSDKJoinRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzParseSDKCoHostRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzDecide$$' -fuzztime=$(FUZZ_TIME) ./hostclient
+	go test -run='^$$' -fuzz='^FuzzVerifyPKCE$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
+	go test -run='^$$' -fuzz='^FuzzVerifyState$$' -fuzztime=$(FUZZ_TIME) ./hostportal
+	go test -run='^$$' -fuzz='^FuzzSessionID$$' -fuzztime=$(FUZZ_TIME) ./hostportal
 
 vet:
 	go vet ./...

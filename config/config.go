@@ -100,6 +100,14 @@ type Config struct {
 	// HostPageWait is how long a grant waits for a host page to connect
 	// before the next granter serves the joiner.
 	HostPageWait time.Duration
+
+	// The host portal (docs/host-client.md): SignInClientID and
+	// SignInClientSecret are the user-managed Zoom app hosts sign in with
+	// (ZOOM_SIGNIN_CLIENT_ID, ZOOM_SIGNIN_CLIENT_SECRET; unset: the portal is
+	// off); HostSessionTTL is how long a sign-in lasts (COHOST_HOST_SESSION_TTL).
+	SignInClientID     string
+	SignInClientSecret Secret
+	HostSessionTTL     time.Duration
 }
 
 // Retention bounds (COHOST_RETENTION).
@@ -242,6 +250,9 @@ func Load(env Env) (*Config, error) {
 	sdkURLs := r.str("COHOST_MEETING_SDK_URL", DefaultMeetingSDKURL)
 	c.MeetingSDKAssetPath = strings.TrimRight(r.str("COHOST_MEETING_SDK_ASSET_PATH", ""), "/")
 	c.Workers = r.integer("COHOST_WORKERS", 0)
+	c.SignInClientID = r.str("ZOOM_SIGNIN_CLIENT_ID", "")
+	c.SignInClientSecret = r.secret("ZOOM_SIGNIN_CLIENT_SECRET", "")
+	c.HostSessionTTL = r.duration("COHOST_HOST_SESSION_TTL", DefaultHostSessionTTL)
 
 	for _, s := range strings.Split(string(webhookSecrets), ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -417,6 +428,9 @@ func Load(env Env) (*Config, error) {
 	if !p.has("COHOST_ADMIN_SECRET") {
 		p.add(checkAdminSecret(c.AdminSecret))
 	}
+	if !p.has("COHOST_HOST_SESSION_TTL") {
+		p.add(checkHostPortal(c))
+	}
 	if c.PolicyFile != "" {
 		// Parsed here too (the server parses it again when it starts), so a
 		// mistake in it is reported with every other problem, with its line.
@@ -428,6 +442,44 @@ func Load(env Env) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Bounds of COHOST_HOST_SESSION_TTL: a session starts meetings as their
+// host, so it is short; long enough to sign in and start one.
+const (
+	DefaultHostSessionTTL = 8 * time.Hour
+	MinHostSessionTTL     = 5 * time.Minute
+	MaxHostSessionTTL     = 12 * time.Hour
+)
+
+// checkHostPortal checks the host portal's variables: the sign-in app's
+// credentials go together, and the portal needs what it starts meetings with
+// (the host-client granter, COHOST_PUBLIC_URL) and a public URL where its
+// Secure cookies come back.
+func checkHostPortal(c *Config) error {
+	if c.HostSessionTTL < MinHostSessionTTL || c.HostSessionTTL > MaxHostSessionTTL {
+		return problem("COHOST_HOST_SESSION_TTL", "%s is not between %s and %s: a host's sign-in starts meetings as their host", c.HostSessionTTL, MinHostSessionTTL, MaxHostSessionTTL)
+	}
+	switch {
+	case c.SignInClientID == "" && c.SignInClientSecret == "":
+		return nil // the portal is off
+	case c.SignInClientID == "":
+		return problem("ZOOM_SIGNIN_CLIENT_ID", "required with ZOOM_SIGNIN_CLIENT_SECRET: the Client ID of the user-managed Zoom app hosts sign in with (docs/zoom-setup.md)")
+	case c.SignInClientSecret == "":
+		return problem("ZOOM_SIGNIN_CLIENT_SECRET", "required with ZOOM_SIGNIN_CLIENT_ID: the Client Secret of the sign-in app (or ZOOM_SIGNIN_CLIENT_SECRET_FILE)")
+	case !slices.Contains(c.Granters, GranterHostClient):
+		return problem("ZOOM_SIGNIN_CLIENT_ID", "the host portal starts meetings on the host page: add host-client to COHOST_GRANTERS (now %s), or unset ZOOM_SIGNIN_CLIENT_ID to turn the portal off", strings.Join(c.Granters, ","))
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return problem("COHOST_PUBLIC_URL", "%q must use https for the host portal (http only on localhost): browsers keep its Secure sign-in cookie only there", c.PublicURL)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // WebhookSecretStrings returns the webhook secrets as plain strings, current first.

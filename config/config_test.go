@@ -345,3 +345,64 @@ func TestLoadReportsPolicyFileProblems(t *testing.T) {
 		t.Errorf("%q is YAML's jargon", got)
 	}
 }
+
+// The host portal: off without a sign-in app; on with one, beside the host
+// client; refused when half-configured or where its cookie cannot work.
+func TestHostPortal(t *testing.T) {
+	hostClient := []string{"COHOST_PUBLIC_URL", "https://cohost.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s"}
+	c, err := config.Load(config.FromMap(with(hostClient...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SignInClientID != "" || c.SignInClientSecret != "" || c.HostSessionTTL != config.DefaultHostSessionTTL {
+		t.Errorf("defaults: %q %q %s", c.SignInClientID, c.SignInClientSecret, c.HostSessionTTL)
+	}
+	secretFile := filepath.Join(t.TempDir(), "signin")
+	if err := os.WriteFile(secretFile, []byte("signin-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = config.Load(config.FromMap(with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid",
+		"ZOOM_SIGNIN_CLIENT_SECRET_FILE", secretFile, "COHOST_HOST_SESSION_TTL", "12h")...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SignInClientID != "sid" || string(c.SignInClientSecret) != "signin-secret" || c.HostSessionTTL != 12*time.Hour {
+		t.Errorf("portal on: %q %s", c.SignInClientID, c.HostSessionTTL)
+	}
+	if s := fmt.Sprint(c.SignInClientSecret); strings.Contains(s, "signin-secret") {
+		t.Error("the sign-in secret prints")
+	}
+	// Over http on loopback (the demo, the tests): browsers keep Secure cookies there.
+	if _, err := config.Load(config.FromMap(with("COHOST_PUBLIC_URL", "http://127.0.0.1:8080", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+		"ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x"))); err != nil {
+		t.Errorf("http on loopback: %v", err)
+	}
+
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"id without secret", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid")...), "ZOOM_SIGNIN_CLIENT_SECRET"},
+		{"secret without id", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_SECRET", "x")...), "ZOOM_SIGNIN_CLIENT_ID"},
+		{"without the host client", with(append(hostClient, "COHOST_GRANTERS", "permissions", "ZOOM_SIGNIN_CLIENT_ID", "sid",
+			"ZOOM_SIGNIN_CLIENT_SECRET", "x")...), "ZOOM_SIGNIN_CLIENT_ID"},
+		{"over http elsewhere", with("COHOST_PUBLIC_URL", "http://cohost.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+			"ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x"), "COHOST_PUBLIC_URL"},
+		{"session too long", with("COHOST_HOST_SESSION_TTL", "13h"), "COHOST_HOST_SESSION_TTL"},
+		{"session too short", with("COHOST_HOST_SESSION_TTL", "1m"), "COHOST_HOST_SESSION_TTL"},
+		{"secret and file both", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x",
+			"ZOOM_SIGNIN_CLIENT_SECRET_FILE", secretFile)...), "ZOOM_SIGNIN_CLIENT_SECRET"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(config.FromMap(tt.env))
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Var != tt.wantVar {
+				t.Fatalf("Load: %v, want an error naming %s", err, tt.wantVar)
+			}
+			if strings.Contains(err.Error(), "signin-secret") {
+				t.Errorf("the error leaks the secret: %v", err)
+			}
+		})
+	}
+}

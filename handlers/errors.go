@@ -9,11 +9,13 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/hostportal"
 )
 
 // statusOf is the one table from a domain error's code to an HTTP status:
 // the domain's codes (grant.E*) and those its features add for their callers
-// (the host page protocol's api.HostErr*, the admin API's host-link codes).
+// (the host page protocol's api.HostErr*, the admin API's host-link codes,
+// the host portal's hostportal.Code*).
 // No package below handlers knows a status.
 var statusOf = map[string]int{
 	grant.EINVALID:     http.StatusBadRequest,
@@ -39,6 +41,16 @@ var statusOf = map[string]int{
 	api.AdminErrAccountIDRequired:    http.StatusBadRequest,
 	api.AdminErrInvalidTTL:           http.StatusBadRequest,
 	api.AdminErrInvalidMeetingID:     http.StatusBadRequest,
+
+	string(hostportal.CodeOff):              http.StatusNotFound,
+	string(hostportal.CodeInvalidState):     http.StatusBadRequest,
+	string(hostportal.CodeStateExpired):     http.StatusBadRequest,
+	string(hostportal.CodeSignInRefused):    http.StatusBadRequest,
+	string(hostportal.CodeNotSignedIn):      http.StatusUnauthorized,
+	string(hostportal.CodeAccountNotServed): http.StatusForbidden,
+	string(hostportal.CodeNotHost):          http.StatusForbidden,
+	string(hostportal.CodeMeetingUnknown):   http.StatusNotFound,
+	string(hostportal.CodeStartFailed):      http.StatusConflict,
 }
 
 // internalDetail is what a caller is told of a failure that is cohost's own.

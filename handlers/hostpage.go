@@ -43,7 +43,8 @@ const maxSyncBody = 512 << 10
 //	POST /host/api/v1/meetings/{meetingId}/sync         api.HostSyncRequest → api.HostSyncResponse
 //
 // Every API request carries the link's secret as a bearer token; nothing of
-// it, nor of the ZAK or the signature, reaches a log line.
+// it, nor of the ZAK or the signature, reaches a log line. Every answer is
+// cross-origin isolated (isolated), so the SDK gets SharedArrayBuffer.
 type HostPage struct {
 	Files  HostPageFiles
 	Client HostClient
@@ -52,14 +53,15 @@ type HostPage struct {
 
 // Mount adds the routes to r.
 func (h *HostPage) Mount(r chi.Router) {
-	r.Get("/host/{meetingId}", h.page)
+	r.With(isolated).Get("/host/{meetingId}", h.page)
 	assets := http.StripPrefix("/host/assets/", fileServer(h.Files.Assets()))
-	r.Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
+	r.With(isolated).Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
 		hostHeaders(w)
 		w.Header().Set("Cache-Control", "no-cache")
 		assets.ServeHTTP(w, r)
 	})
 	r.Route(api.HostAPIPrefix+"/meetings/{meetingId}", func(r chi.Router) {
+		r.Use(isolated)
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hostHeaders(w)

@@ -424,8 +424,12 @@ func demoServing(ctx context.Context, h *Harness, m zoomsim.Meeting, adminSecret
 		return DemoServing{}, err
 	}
 	guests := 0
+	portal := ""
+	if h.Cohost.Config.SignInClientID != "" {
+		portal = h.PortalURL()
+	}
 	return DemoServing{
-		Console: h.PublicURL + handlers.ConsolePath, AdminToken: token, HostLink: link,
+		Console: h.PublicURL + handlers.ConsolePath, AdminToken: token, HostLink: link, Portal: portal,
 		People: h.Sim.URL + zoomsim.UIPath,
 		AddGuest: func() (string, error) {
 			mu.Lock()

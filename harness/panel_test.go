@@ -30,9 +30,8 @@ func TestHostPagePanelInACrowd(t *testing.T) {
 	b.Run(t, chromedp.EmulateViewport(1280, 800))
 
 	sim.SetWebSDK(zoomsim.WebSDKConfig{WaitingRoom: true, RoleChangeDelay: 20 * time.Millisecond})
-	var held []string
 	for i := range 5 {
-		held = append(held, must(sim.Join(m.ID, zoomsim.JoinSpec{Name: "Waiting " + strconv.Itoa(i+1)})).Name)
+		must(sim.Join(m.ID, zoomsim.JoinSpec{Name: "Waiting " + strconv.Itoa(i+1)}))
 	}
 	sim.SetWebSDK(zoomsim.WebSDKConfig{RoleChangeDelay: 20 * time.Millisecond})
 	var refused []zoomsim.Participant

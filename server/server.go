@@ -30,6 +30,7 @@ import (
 	"github.com/cohost-dev/cohost/granters"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostclient"
+	"github.com/cohost-dev/cohost/hostportal"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/policy"
 	"github.com/cohost-dev/cohost/store"
@@ -129,6 +130,11 @@ func (s *Server) Open(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	portal, err := s.hostPortal(zc, st, hosts)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	oauth := handlers.NewOAuthInstall(zc, s.Logger)
 	eng, err := engine.New(engine.Config{
 		Store:        st,
@@ -187,6 +193,9 @@ func (s *Server) Open(ctx context.Context) error {
 				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
+			// Mounted while off too: /host/ then says how to turn it on.
+			(&handlers.HostPortal{Portal: portal, PublicURL: cfg.PublicURL, Off: hostportal.OffDetail,
+				Logger: s.Logger.With("component", "host-portal")}).Mount(r)
 			admin.Mount(r)
 			admin.MountConsole(r, consoleFiles{})
 			admin.MountRiverUI(uiCtx, r, ui)
@@ -348,7 +357,7 @@ func (s *Server) pruneLoop(ctx context.Context) {
 			if res.Total() > 0 {
 				s.Logger.Info("pruned rows past their retention", "deliveries", res.Deliveries, "events", res.Events,
 					"meetings", res.Meetings, "participants", res.Participants, "granter_states", res.GranterStates,
-					"queued_alternative_hosts", res.QueuedAlternativeHosts)
+					"queued_alternative_hosts", res.QueuedAlternativeHosts, "host_client", res.HostClient, "host_portal", res.HostPortal)
 			}
 		}
 	}
@@ -453,6 +462,30 @@ func roleRequests(hosts *hostclient.Service) engine.RoleRequests {
 		return nil
 	}
 	return hosts
+}
+
+// hostPortal builds the host portal when a sign-in app is configured
+// (config checks that the host client and COHOST_PUBLIC_URL are there too);
+// otherwise it says in the log that the portal is off, and returns nil,
+// which the portal's routes answer with how to turn it on.
+func (s *Server) hostPortal(zc *zoomclient.Client, st *store.Store, hosts *hostclient.Service) (*hostportal.Portal, error) {
+	cfg := s.Config
+	if cfg.SignInClientID == "" || hosts == nil {
+		s.Logger.Info("host portal off: set ZOOM_SIGNIN_CLIENT_ID and ZOOM_SIGNIN_CLIENT_SECRET (a user-managed Zoom app) to let hosts sign in at /host/")
+		return nil, nil
+	}
+	signIn, err := zc.SignIn(zoomclient.SignInConfig{ClientID: cfg.SignInClientID, ClientSecret: string(cfg.SignInClientSecret),
+		RedirectURL: cfg.PublicURL + handlers.PortalCallbackPath})
+	if err != nil {
+		return nil, fmt.Errorf("ZOOM_SIGNIN_CLIENT_ID: %w", err)
+	}
+	var accounts hostportal.Accounts = hostportal.OneAccount(cfg.AccountID)
+	if cfg.AuthMode == config.AuthOAuth {
+		accounts = hostportal.InstalledAccounts{Tokens: st}
+	}
+	s.Logger.Info("host portal on", "url", cfg.PublicURL+handlers.PortalPath, "session_ttl", cfg.HostSessionTTL.String())
+	return &hostportal.Portal{SignIn: signIn, StateKey: hostportal.StateKeyFrom(string(cfg.SignInClientSecret)), Store: st, Zoom: zc,
+		Accounts: accounts, Links: hosts, SessionTTL: cfg.HostSessionTTL, Logger: s.Logger.With("component", "host-portal")}, nil
 }
 
 // hostPageFiles serves package web's host page with the configured SDK.

@@ -538,6 +538,7 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 			`DELETE FROM host_pages WHERE account_id = $1`,
 			`DELETE FROM host_promotions WHERE account_id = $1`,
 			`DELETE FROM host_settings WHERE account_id = $1`,
+			`DELETE FROM host_sessions WHERE account_id = $1`,
 			`DELETE FROM meetings WHERE account_id = $1`,
 			`DELETE FROM webhook_events WHERE account_id = $1`,
 			`DELETE FROM meeting_updates WHERE account_id = $1`,

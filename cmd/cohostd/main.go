@@ -4,7 +4,8 @@
 //	cohostd [serve]         run the service (configuration from the environment)
 //	cohostd admin-token     print a bearer token for the admin API
 //	cohostd host-link ID    print a host link for a meeting (opens the server's database; never creates one)
-//	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode)
+//	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode),
+//	                        or with -app signin of the app hosts sign in to the host portal with
 //	cohostd version         print the version
 package main
 
@@ -60,12 +61,13 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|host-link [-ttl D] [-account ID] MEETING_ID|\n"+
-			"               zoom-manifest -public-url URL [-granters LIST] [-mode oauth]|version]\n\n"+
+			"               zoom-manifest -public-url URL [-app cohost|signin] [-granters LIST] [-mode oauth]|version]\n\n"+
 			"Configuration comes from the environment; see README.md.\n"+
 			"host-link prints a host link for one meeting: the host starts the meeting from it instead of Zoom's\n"+
 			"start_url, and cohost makes every joiner co-host; see docs/host-client.md.\n"+
 			"zoom-manifest prints the manifest of cohost's Zoom General app (oauth mode): its scopes, events,\n"+
-			"OAuth redirect and webhook URL; see docs/zoom-setup.md.")
+			"OAuth redirect and webhook URL; with -app signin, that of the user-managed app hosts sign in to the\n"+
+			"host portal with (either mode); see docs/zoom-setup.md.")
 		return 0
 	}
 	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token, host-link, zoom-manifest or version)\n", cmd)
@@ -152,6 +154,7 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	publicURL := fs.String("public-url", "", "where Zoom and browsers reach cohostd (COHOST_PUBLIC_URL): https, or http for localhost")
 	granters := fs.String("granters", defaultManifestGranters, "comma list of the granters the app serves (COHOST_GRANTERS)")
 	mode := fs.String("mode", config.AuthOAuth, "auth mode; only oauth has a General app, the kind Zoom takes a manifest for")
+	app := fs.String("app", "cohost", "which app: cohost (its own General app) or signin (the user-managed app hosts sign in to the host portal with, in either mode)")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "cohostd zoom-manifest: "+format+"\n", a...)
 		return 2
@@ -159,7 +162,7 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
-			fmt.Fprintln(stdout, "usage: cohostd zoom-manifest -public-url URL [-granters LIST] [-mode oauth]")
+			fmt.Fprintln(stdout, "usage: cohostd zoom-manifest -public-url URL [-app cohost|signin] [-granters LIST] [-mode oauth]")
 			fs.PrintDefaults()
 			return 0
 		}
@@ -173,6 +176,29 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := zoomapp.CheckPublicURL(*publicURL); err != nil {
 		return fail("-public-url: %v", err)
+	}
+	switch *app {
+	case "cohost":
+	case "signin":
+		var set []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "granters" || f.Name == "mode" {
+				set = append(set, "-"+f.Name)
+			}
+		})
+		if len(set) > 0 {
+			return fail("%s: the sign-in app has one scope whatever the granters and mode; leave it out with -app signin", strings.Join(set, " and "))
+		}
+		out, err := zoomapp.SignInManifest(*publicURL)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if _, err := stdout.Write(out); err != nil {
+			return fail("%v", err)
+		}
+		return 0
+	default:
+		return fail("-app: %q is not cohost or signin", *app)
 	}
 	list, err := zoomapp.ParseGranters(*granters)
 	if err != nil {

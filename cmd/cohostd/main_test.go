@@ -241,7 +241,7 @@ func TestZoomManifest(t *testing.T) {
 		webhook string
 	}{
 		{name: "defaults: host-client and permissions, oauth", args: []string{"-public-url", "https://cohost.example.com/"}, sdk: true,
-			scopes: []string{"meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin",
+			scopes: []string{"meeting:read:list_meetings:admin", "meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin",
 				"user:read:settings:admin", "user:read:token:admin", "user:read:user:admin", "user:update:settings:admin"},
 			webhook: "https://cohost.example.com/webhooks/zoom"},
 		{name: "one granter", args: []string{"-public-url", "https://cohost.example.com", "-granters", "agent", "-mode", "oauth"},
@@ -259,6 +259,9 @@ func TestZoomManifest(t *testing.T) {
 		{name: "s2s", args: []string{"-public-url", "https://c.example", "-mode", "s2s"}, code: 2, stderr: "-mode: s2s mode uses a Server-to-Server OAuth app"},
 		{name: "unknown flag", args: []string{"-public-url", "https://c.example", "-json"}, code: 2, stderr: "flag provided but not defined: -json"},
 		{name: "stray argument", args: []string{"-public-url", "https://c.example", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{name: "unknown app", args: []string{"-public-url", "https://c.example", "-app", "bot"}, code: 2, stderr: `-app: "bot" is not cohost or signin`},
+		{name: "sign-in app with granters", args: []string{"-public-url", "https://c.example", "-app", "signin", "-granters", "agent"}, code: 2,
+			stderr: "-granters: the sign-in app has one scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +317,24 @@ func TestZoomManifest(t *testing.T) {
 				t.Errorf("event subscription %+v, want one to %s with meeting.participant_joined", subs, tt.webhook)
 			}
 		})
+	}
+
+	// The sign-in app: its one scope and the portal's callback, in s2s mode as in oauth mode.
+	var signinOut, errOut bytes.Buffer
+	if code := run([]string{"zoom-manifest", "-app", "signin", "-public-url", "https://cohost.example.com"}, nil, &signinOut, &errOut); code != 0 {
+		t.Fatalf("-app signin: exit %d %q", code, errOut.String())
+	}
+	var signin struct {
+		OAuthInformation struct {
+			Usage                  string                   `json:"usage"`
+			DevelopmentRedirectURI string                   `json:"development_redirect_uri"`
+			Scopes                 []struct{ Scope string } `json:"scopes"`
+		} `json:"oauth_information"`
+	}
+	if err := json.Unmarshal(signinOut.Bytes(), &signin); err != nil || signin.OAuthInformation.Usage != "USER_OPERATION" ||
+		signin.OAuthInformation.DevelopmentRedirectURI != "https://cohost.example.com/host/signin/callback" ||
+		len(signin.OAuthInformation.Scopes) != 1 || signin.OAuthInformation.Scopes[0].Scope != "user:read:user" {
+		t.Errorf("-app signin: %v %s", err, signinOut.String())
 	}
 
 	// The built binary behaves the same and needs no environment.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/internal/browser"
+	"github.com/cohost-dev/cohost/zoomsim"
 )
 
 var built struct {
@@ -209,9 +210,21 @@ func TestDemoServe(t *testing.T) {
 	field := func(l string) string { f := strings.Fields(l); return f[len(f)-1] }
 	console := field(next("the console's URL", func(l string) bool { return strings.Contains(l, "the console ") }))
 	token := field(next("the admin token", func(l string) bool { return strings.Contains(l, "paste this admin token") }))
+	portal := strings.Fields(next("the portal's URL", func(l string) bool { return strings.Contains(l, "the host portal ") }))[3]
 	people := strings.Fields(next("the people page", func(l string) bool { return strings.Contains(l, "the simulator ") }))[2]
 	next("the prompt", func(l string) bool { return strings.Contains(l, "Press Enter to add a guest") })
-	for _, u := range []string{console, people} {
+	// The portal signs in with the simulator: its Sign in with Zoom goes to the simulator's page.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res, err := noRedirect.Get(portal + "signin"); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+		sim := strings.TrimSuffix(people, zoomsim.UIPath)
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, sim+"/oauth/authorize?") {
+			t.Errorf("the portal's sign-in: %d to %q, want the simulator's %s/oauth/authorize", res.StatusCode, loc, sim)
+		}
+	}
+	for _, u := range []string{console, portal, people} {
 		res, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)

@@ -84,18 +84,32 @@ export class Meeting {
   }
 
   // init creates the client, initialises it in the meeting area and listens to its events.
+  // The options are chosen one by one (docs/host-client.md, "The SDK's options"):
+  // - patchJsMedia false: the media module is the pinned version's, from assetPath, which the
+  //   page's policy names and the tests load; true would fetch one that Zoom's join answer names,
+  //   untested and from a host the policy may not allow.
+  // - leaveOnPageUnload true: a reload or a closed tab leaves at once, so no ghost of the host
+  //   stays in the roster while the next page load (which takes the meeting over) joins again.
+  // - video: Zoom's view fits the meeting area and stays there (not resizable, not draggable, so
+  //   it never floats over the panel), and opens in gallery view, the host seeing the room: the
+  //   6.2.0 bundle would open ribbon view wherever it can show several videos (with
+  //   SharedArrayBuffer, on the isolated page). It still switches to ribbon view while a share is
+  //   shown, whatever the default.
+  // - enforceVirtualBackground unset: with SharedArrayBuffer virtual backgrounds work without it;
+  //   without, forcing them costs the host's CPU.
   async init(onEvent) {
     this.client = window.ZoomMtgEmbedded.createClient();
     const opts = {
       zoomAppRoot: this.root,
       language: 'en-US',
-      patchJsMedia: true,
+      patchJsMedia: false,
       leaveOnPageUnload: true,
       customize: {
         video: {
           isResizable: false,
           popper: { disableDraggable: true },
           viewSizes: { default: videoSize(this.stage) },
+          defaultViewType: 'gallery',
         },
       },
     };
