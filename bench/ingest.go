@@ -247,7 +247,13 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 			return IngestResult{}, err
 		}
 		defer pgm.close(context.WithoutCancel(ctx))
-		if statements, err = startStatements(ctx, pgm.conn); err != nil {
+		// A connection of its own: the meter's samples in the background.
+		sconn, err := connectApp(ctx, t.DatabaseURL)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		defer sconn.Close(context.WithoutCancel(ctx))
+		if statements, err = startStatements(ctx, sconn); err != nil {
 			res.StatementsNote = err.Error()
 			progress(o.Progress, "%s: no statement table: %v", t.Name, err)
 		}
