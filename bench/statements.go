@@ -32,12 +32,14 @@ type statementStats struct {
 	ExecMS, PlanMS         float64
 	Rows                   int64
 	BlocksHit, BlocksDirty int64
+	WALRecords, WALFPI     int64
 	WALBytes               int64
 }
 
 func (a statementStats) sub(b statementStats) statementStats {
 	return statementStats{a.Calls - b.Calls, a.ExecMS - b.ExecMS, a.PlanMS - b.PlanMS, a.Rows - b.Rows,
-		a.BlocksHit - b.BlocksHit, a.BlocksDirty - b.BlocksDirty, a.WALBytes - b.WALBytes}
+		a.BlocksHit - b.BlocksHit, a.BlocksDirty - b.BlocksDirty, a.WALRecords - b.WALRecords, a.WALFPI - b.WALFPI,
+		a.WALBytes - b.WALBytes}
 }
 
 func (a *statementStats) add(b statementStats) {
@@ -47,6 +49,8 @@ func (a *statementStats) add(b statementStats) {
 	a.Rows += b.Rows
 	a.BlocksHit += b.BlocksHit
 	a.BlocksDirty += b.BlocksDirty
+	a.WALRecords += b.WALRecords
+	a.WALFPI += b.WALFPI
 	a.WALBytes += b.WALBytes
 }
 
@@ -98,7 +102,7 @@ func pgMessage(err error) string {
 // snapshotStatements reads the counters of the database's statements.
 func snapshotStatements(ctx context.Context, conn *pgx.Conn) (statementSnapshot, error) {
 	rows, err := conn.Query(ctx, `SELECT userid::bigint, queryid, toplevel, query, calls, total_exec_time, total_plan_time,
-		rows, shared_blks_hit, shared_blks_dirtied, wal_bytes::bigint
+		rows, shared_blks_hit, shared_blks_dirtied, wal_records, wal_fpi, wal_bytes::bigint
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 	if err != nil {
 		return statementSnapshot{}, err
@@ -112,7 +116,7 @@ func snapshotStatements(ctx context.Context, conn *pgx.Conn) (statementSnapshot,
 			s    statementStats
 		)
 		if err := rows.Scan(&k.user, &k.query, &k.top, &text, &s.Calls, &s.ExecMS, &s.PlanMS, &s.Rows, &s.BlocksHit,
-			&s.BlocksDirty, &s.WALBytes); err != nil {
+			&s.BlocksDirty, &s.WALRecords, &s.WALFPI, &s.WALBytes); err != nil {
 			return statementSnapshot{}, err
 		}
 		snap.text[k], snap.stats[k] = text, s
@@ -207,8 +211,9 @@ func StatementTable(kinds []StatementKind, joins int64) string {
 		return ""
 	}
 	f := func(v float64) string { return fmt.Sprintf("%.3f", v/float64(joins)) }
-	s := "| statement kind | calls /join | exec ms /join | plan ms /join | rows /join | buffers hit /join | buffers dirtied /join | WAL bytes /join |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|\n"
+	s := "| statement kind | calls /join | exec ms /join | plan ms /join | rows /join | buffers hit /join | buffers dirtied /join | " +
+		"WAL records /join | WAL bytes /join | full-page images /join |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	var total statementStats
 	for _, k := range kinds {
 		if !k.Own {
@@ -216,8 +221,9 @@ func StatementTable(kinds []StatementKind, joins int64) string {
 		}
 	}
 	row := func(name string, k statementStats) string {
-		return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %.0f |\n", name, f(float64(k.Calls)), f(k.ExecMS), f(k.PlanMS),
-			f(float64(k.Rows)), f(float64(k.BlocksHit)), f(float64(k.BlocksDirty)), float64(k.WALBytes)/float64(joins))
+		return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", name, f(float64(k.Calls)), f(k.ExecMS), f(k.PlanMS),
+			f(float64(k.Rows)), f(float64(k.BlocksHit)), f(float64(k.BlocksDirty)), f(float64(k.WALRecords)),
+			float64(k.WALBytes)/float64(joins), f(float64(k.WALFPI)))
 	}
 	for _, k := range kinds {
 		name := k.Kind
