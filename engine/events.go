@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -366,7 +365,7 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 		}
 		result.recorded = true
 		if result.label == resultGrantEnqueued {
-			seen, err := json.Marshal(GrantSeen{Meeting: m, Participant: pt, Version: written.Version})
+			seen, err := encodeSeen(GrantSeen{Meeting: m, Participant: pt, Version: written.Version})
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/riverqueue/river"
@@ -66,8 +65,7 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 // the ledger, in one statement and without a lock.
 func (e *Engine) grantInput(ctx context.Context, job *river.Job[GrantParticipantArgs]) (store.MeetingParticipant, error) {
 	a := job.Args
-	var s GrantSeen
-	if len(a.Seen) > 0 && job.Attempt <= 1 && json.Unmarshal(a.Seen, &s) == nil {
+	if s, ok := decodeSeen(a); ok && job.Attempt <= 1 {
 		return store.MeetingParticipant{Meeting: s.Meeting, MeetingFound: true,
 			Participant: store.ParticipantRead{Participant: s.Participant, Found: true, Version: s.Version}}, nil
 	}
