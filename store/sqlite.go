@@ -220,10 +220,25 @@ func riverConfig(logger *slog.Logger, q QueueConfig, r Retention) *river.Config 
 		RescueStuckJobsAfter: q.RescueAfter,
 		FetchCooldown:        q.FetchCooldown,
 		FetchPollInterval:    q.FetchPollInterval,
+		// River's GIN indexes over job arguments and metadata are dropped
+		// (migration 0012): its reindexer rebuilds the others.
+		ReindexerIndexNames: reindexedIndexes(),
 		// Finished jobs name accounts, meetings and participants in their
 		// arguments; River deletes them after these periods.
 		CompletedJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
 		CancelledJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
 		DiscardedJobRetentionPeriod: min(discardedJobRetention, r.Ledger),
 	}
+}
+
+// reindexedIndexes is River's list of indexes to rebuild, without the two
+// migration 0012 drops.
+func reindexedIndexes() []string {
+	var out []string
+	for _, name := range river.ReindexerIndexNamesDefault() {
+		if name != "river_job_args_index" && name != "river_job_metadata_index" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
