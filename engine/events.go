@@ -132,11 +132,12 @@ func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result
 // the job fails and River retries it.
 const maxConflicts = 5
 
-// inTxRetrying runs fn in a transaction, and again from its reads when its
-// write met a row changed since (store.ErrConflict).
+// inTxRetrying runs fn in a pipelined transaction (store.InTxPipelined),
+// and again from its reads when its write met a row changed since
+// (store.ErrConflict).
 func (e *Engine) inTxRetrying(ctx context.Context, fn func(tx store.Tx) error) error {
 	for n := 1; ; n++ {
-		err := e.store.InTx(ctx, fn)
+		err := e.store.InTxPipelined(ctx, fn)
 		if !errors.Is(err, store.ErrConflict) || n == maxConflicts {
 			return err
 		}
@@ -328,7 +329,9 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 	// scope, and locking its row made a storm of joins on one meeting
 	// commit one at a time. The participant's row is written back only if
 	// unchanged since the read (store.ErrConflict otherwise, and the
-	// transaction runs again).
+	// transaction runs again). On PostgreSQL the transaction is two round
+	// trips: the read, then the write, the grant's job and the commit
+	// together, whose failures the commit returns.
 	err := e.inTxRetrying(ctx, func(tx store.Tx) error {
 		result, skipped = eventResult{}, ""
 		r, err := tx.ReadMeetingParticipant(ctx, accountID, meetingID, o.UUID, p.Key())
@@ -376,6 +379,9 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 		}
 		return nil
 	})
+	if errors.Is(err, store.ErrEventProcessed) {
+		return result, errProcessed // held until the commit in a pipelined transaction
+	}
 	if err != nil {
 		return result, err
 	}

@@ -42,6 +42,9 @@ type postgresEngine struct {
 	// workerConns is the size of pool, from which the default number of
 	// workers follows (defaultWorkers).
 	workerConns int
+	// workerCounts counts what pipelined transactions send (the benchmarks;
+	// nil otherwise): they bypass pgx's tracer.
+	workerCounts *SideCounts
 }
 
 // quietDriver is River's pgx driver for the insert-only client, reporting
@@ -201,8 +204,12 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 		pool.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return &postgresEngine{pool: pool, intakePool: intakePool, inserter: inserter,
-		announcer: startAnnouncer(pool, opts.Logger), barrier: barrier, workerConns: int(cfg.MaxConns)}, nil
+	e := &postgresEngine{pool: pool, intakePool: intakePool, inserter: inserter,
+		announcer: startAnnouncer(pool, opts.Logger), barrier: barrier, workerConns: int(cfg.MaxConns)}
+	if opts.Counts != nil {
+		e.workerCounts = &opts.Counts.Workers
+	}
+	return e, nil
 }
 
 func (e *postgresEngine) riverUIEndpoints() uiendpoints.Bundle {
@@ -216,7 +223,8 @@ func (e *postgresEngine) newQueue(cfg *river.Config) (queueClient, error) {
 // defaultWorkers: eight jobs per connection of the workers' pool.
 func (e *postgresEngine) defaultWorkers() int { return 8 * e.workerConns }
 
-func (e *postgresEngine) workerMiddleware() []rivertype.Middleware {
+func (e *postgresEngine) workerMiddleware(maxWorkers int) []rivertype.Middleware {
+	e.barrier.setBatch(maxWorkers)
 	return []rivertype.Middleware{&durableWork{barrier: e.barrier}}
 }
 
@@ -297,6 +305,11 @@ type postgresTxn struct {
 	announcer *announcer
 	barrier   *flushBarrier // nil: an asynchronous commit
 	enqueued  bool
+}
+
+func (t *postgresTxn) execLater(ctx context.Context, query string, args ...any) error {
+	_, err := t.exec(ctx, query, args...)
+	return err
 }
 
 func (t *postgresTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {

@@ -139,7 +139,7 @@ func (e *sqliteEngine) defaultWorkers() int { return 16 * runtime.GOMAXPROCS(0) 
 // workerMiddleware: none. The workers' connection runs at synchronous=NORMAL,
 // and what a power loss can take back from it goes with the process, River's
 // memory of finished jobs included: their jobs run again.
-func (e *sqliteEngine) workerMiddleware() []rivertype.Middleware { return nil }
+func (e *sqliteEngine) workerMiddleware(int) []rivertype.Middleware { return nil }
 
 func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }
@@ -183,6 +183,9 @@ func (e *sqliteEngine) purge(ctx context.Context) error {
 
 func (e *sqliteEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.sqlDB) }
 
+// beginPipelined: SQLite's statements cost no round trip.
+func (e *sqliteEngine) beginPipelined(ctx context.Context) (txn, error) { return e.begin(ctx) }
+
 func (e *sqliteEngine) beginIntake(ctx context.Context) (txn, error) {
 	return e.beginOn(ctx, e.intakeDB)
 }
@@ -199,6 +202,11 @@ type sqliteTxn struct {
 	sqlQuerier
 	tx    *sql.Tx
 	river *river.Client[*sql.Tx]
+}
+
+func (t *sqliteTxn) execLater(ctx context.Context, query string, args ...any) error {
+	_, err := t.exec(ctx, query, args...)
+	return err
 }
 
 func (t *sqliteTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
