@@ -32,7 +32,9 @@ import (
 // server. Order is kept: everything is sent in the order it was asked for.
 //
 // A join is then two round trips: the read, and the write with River's
-// insert and the Sync.
+// insert and the Sync. The intake's batch is three: the delivery ids, the
+// events, and their jobs with the Sync; its commit is synchronous and also
+// shows the workers' earlier commits to be on disk (flushBarrier).
 
 // pipelineTxn is a transaction sent as a pipeline. It is used from one
 // goroutine, like a pgx.Tx.
@@ -44,6 +46,10 @@ type pipelineTxn struct {
 	river     *river.Client[pgx.Tx]
 	announcer *announcer
 	counts    *SideCounts // nil: not counted
+	// barrier, on the intake's sessions: told when a commit that enqueued
+	// jobs is sent (syncCommit) and when it succeeded (flushed).
+	barrier *flushBarrier
+	flushed func()
 
 	// unread counts the statements sent whose results have not been read
 	// (the held ones: their results are read and checked before anything
@@ -59,9 +65,11 @@ type pipelineTxn struct {
 	err error
 }
 
+// heldEnqueue is one River insert: of one job (args), or of many (many).
 type heldEnqueue struct {
 	args river.JobArgs
 	opts *river.InsertOpts
+	many []river.InsertManyParams
 }
 
 // errAfterCommit refuses a statement River would send after the one its
@@ -69,13 +77,27 @@ type heldEnqueue struct {
 var errAfterCommit = errors.New("store: a statement after the pipelined transaction's commit")
 
 func (e *postgresEngine) beginPipelined(ctx context.Context) (txn, error) {
-	conn, err := e.pool.Acquire(ctx)
+	return e.beginPipelinedOn(ctx, e.pool, nil, e.workerCounts)
+}
+
+func (e *postgresEngine) beginPipelinedOn(ctx context.Context, pool *pgxpool.Pool, barrier *flushBarrier, counts *SideCounts) (txn, error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t := &pipelineTxn{conn: conn, pg: conn.Conn(), river: e.inserter, announcer: e.announcer, counts: e.workerCounts}
+	t := &pipelineTxn{conn: conn, pg: conn.Conn(), river: e.inserter, announcer: e.announcer, counts: counts, barrier: barrier}
 	t.p = t.pg.PgConn().StartPipeline(ctx)
 	return t, nil
+}
+
+// sync queues the Sync that commits the transaction; on the intake's
+// sessions, a commit that enqueued jobs is reported to the flush barrier.
+func (t *pipelineTxn) sync() {
+	if t.barrier != nil && t.enqueued {
+		t.flushed = t.barrier.syncCommit(t.pg)
+	}
+	t.p.SendPipelineSync()
+	t.synced = true
 }
 
 // stmtCacheKey holds, in each connection's CustomData, the statements the
@@ -196,7 +218,14 @@ func (t *pipelineTxn) sendHeldEnqueues(ctx context.Context, final bool) error {
 	t.enqueues = nil
 	t.enqueued = t.enqueued || len(held) > 0
 	for i, h := range held {
-		if _, err := t.river.InsertTx(ctx, &riverTx{t: t, final: final && i == len(held)-1}, h.args, h.opts); err != nil {
+		tx := &riverTx{t: t, final: final && i == len(held)-1}
+		var err error
+		if h.many != nil {
+			_, err = t.river.InsertManyTx(ctx, tx, h.many)
+		} else {
+			_, err = t.river.InsertTx(ctx, tx, h.args, h.opts)
+		}
+		if err != nil {
 			return t.fail(err)
 		}
 	}
@@ -213,8 +242,7 @@ func (t *pipelineTxn) results(ctx context.Context, sql string, args []any, sync 
 		return nil, err
 	}
 	if sync {
-		t.p.SendPipelineSync()
-		t.synced = true
+		t.sync()
 		if err := t.p.Flush(); err != nil {
 			return nil, t.fail(err)
 		}
@@ -319,15 +347,13 @@ func (t *pipelineTxn) enqueue(_ context.Context, args river.JobArgs, opts *river
 }
 
 // enqueueMany: River's fast insert of many jobs is a COPY, which cannot be
-// part of a pipeline; they go in one insert statement instead.
-func (t *pipelineTxn) enqueueMany(ctx context.Context, params []river.InsertManyParams) error {
-	if err := t.sendHeldEnqueues(ctx, false); err != nil {
-		return err
+// part of a pipeline (and costs two round trips of its own); they go in one
+// insert statement instead, held as Enqueue's.
+func (t *pipelineTxn) enqueueMany(_ context.Context, params []river.InsertManyParams) error {
+	if t.err != nil {
+		return t.err
 	}
-	if _, err := t.river.InsertManyTx(ctx, &riverTx{t: t}, params); err != nil {
-		return t.fail(err)
-	}
-	t.enqueued = true
+	t.enqueues = append(t.enqueues, heldEnqueue{many: params})
 	return nil
 }
 
@@ -340,8 +366,7 @@ func (t *pipelineTxn) commit(ctx context.Context) error {
 		if len(t.enqueues) > 0 {
 			_ = t.sendHeldEnqueues(ctx, true)
 		} else {
-			t.p.SendPipelineSync()
-			t.synced = true
+			t.sync()
 			if err := t.p.Flush(); err != nil {
 				t.fail(err)
 			} else {
@@ -351,6 +376,9 @@ func (t *pipelineTxn) commit(ctx context.Context) error {
 	}
 	if err := t.finish(); err != nil {
 		return err
+	}
+	if t.flushed != nil {
+		t.flushed()
 	}
 	if t.counts != nil && t.sent {
 		t.counts.Commits.Add(1)
