@@ -97,6 +97,7 @@ func ingest(ctx context.Context, args []string) int {
 	noAcksFirst := fs.Bool("no-acks-first", false, "workers do not give way to the intake's backlog (engine.AcksFirst off)")
 	only := fs.String("only", "", "comma list of targets to measure beside the baseline: sqlite, postgres, postgres3 (default all)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a profile of the whole run's allocations to this file (go tool pprof -sample_index=alloc_space)")
 	profileDir := fs.String("profile", "", "profile each target's closed loop and drain: print the CPU per phase and write DIR/<target>.pprof (not with -cpuprofile)")
 	_ = fs.Parse(args)
 	if *cpuProfile != "" && *profileDir != "" {
@@ -108,6 +109,18 @@ func ingest(ctx context.Context, args []string) int {
 			fmt.Fprintln(os.Stderr, "cohostbench:", err)
 			return 1
 		}
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				_ = f.Close()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
