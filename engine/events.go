@@ -116,15 +116,26 @@ var errProcessed = errors.New("engine: event already processed")
 // job (River records completions after the work, in batches) then finds the
 // mark and rolls back instead of applying the event twice.
 func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result *eventResult) error {
-	ok, err := tx.MarkEventProcessed(ctx, eventID, e.now(), result.outcome())
-	if err != nil {
+	if err := tx.MarkEventProcessed(ctx, eventID, e.now(), result.outcome()); err != nil {
+		if errors.Is(err, store.ErrEventProcessed) {
+			return errProcessed
+		}
 		return err
-	}
-	if !ok {
-		return errProcessed
 	}
 	result.recorded = true
 	return nil
+}
+
+// inTx runs fn, which applies an event and marks it processed (markIn), in
+// a pipelined transaction (store.InTxPipelined): on PostgreSQL its reads
+// are waited for and its writes go with the commit, which then reports an
+// event an earlier attempt processed as store.ErrEventProcessed.
+func (e *Engine) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := e.store.InTxPipelined(ctx, fn)
+	if errors.Is(err, store.ErrEventProcessed) {
+		return errProcessed
+	}
+	return err
 }
 
 // maxConflicts bounds how often a transaction that read without locks is
@@ -132,12 +143,11 @@ func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result
 // the job fails and River retries it.
 const maxConflicts = 5
 
-// inTxRetrying runs fn in a pipelined transaction (store.InTxPipelined),
-// and again from its reads when its write met a row changed since
-// (store.ErrConflict).
+// inTxRetrying is inTx, run again from its reads when its write met a row
+// changed since (store.ErrConflict).
 func (e *Engine) inTxRetrying(ctx context.Context, fn func(tx store.Tx) error) error {
 	for n := 1; ; n++ {
-		err := e.store.InTxPipelined(ctx, fn)
+		err := e.inTx(ctx, fn)
 		if !errors.Is(err, store.ErrConflict) || n == maxConflicts {
 			return err
 		}
@@ -223,7 +233,7 @@ func (e *Engine) scheduled(ctx context.Context, stored *store.StoredEvent, ev *a
 		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
 	var result eventResult
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		result = eventResult{label: resultRecorded}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
@@ -269,7 +279,7 @@ func (e *Engine) meetingStatus(ctx context.Context, stored *store.StoredEvent, e
 	var result eventResult
 	// Status changes stay serialised on the meeting's row lock: each is
 	// decided against the status the one before it recorded.
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		result = eventResult{label: resultStale, detail: "a newer status is recorded"}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
@@ -379,9 +389,6 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrEventProcessed) {
-		return result, errProcessed // held until the commit in a pipelined transaction
-	}
 	if err != nil {
 		return result, err
 	}
@@ -398,7 +405,7 @@ func (e *Engine) left(ctx context.Context, stored *store.StoredEvent, ev *api.Ev
 	leftAt := ev.Time()
 	var result eventResult
 	var settled grant.Reason
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		settled = ""
 		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, o.Participant.Key())
 		if err != nil {
@@ -441,7 +448,7 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 	var result eventResult
 	var confirmed grant.Participant
 	var first bool
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, p.Key())
 		if err != nil {
 			return err

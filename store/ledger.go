@@ -97,13 +97,14 @@ func (tx Tx) EnsureMeeting(ctx context.Context, accountID, meetingID, hostID str
 	return nil
 }
 
-// SaveMeeting writes a meeting locked with LockMeeting.
+// SaveMeeting writes a meeting locked with LockMeeting. Held in a pipelined
+// transaction (InTxPipelined).
 func (tx Tx) SaveMeeting(ctx context.Context, m grant.Meeting) error {
 	tracking, _ := json.Marshal(m.TrackingFields)
 	if m.TrackingFields == nil {
 		tracking = []byte("{}")
 	}
-	_, err := tx.t.exec(ctx, `UPDATE meetings SET uuid = $3, host_id = $4, host_email = $5, topic = $6,
+	err := tx.t.execLater(ctx, `UPDATE meetings SET uuid = $3, host_id = $4, host_email = $5, topic = $6,
 		start_time = $7, tracking_fields = $8, status = $9, status_at = $10, started_at = $11, ended_at = $12,
 		updated_at = $13 WHERE account_id = $1 AND meeting_id = $2`,
 		m.AccountID, m.ID, m.UUID, m.HostID, m.HostEmail, m.Topic, millis(m.StartTime), string(tracking),
@@ -205,9 +206,10 @@ func (tx Tx) LockParticipant(ctx context.Context, accountID, meetingID, meetingU
 	return p, nil
 }
 
-// SaveParticipant writes a participant locked with LockParticipant.
+// SaveParticipant writes a participant locked with LockParticipant. Held in
+// a pipelined transaction (InTxPipelined).
 func (tx Tx) SaveParticipant(ctx context.Context, p grant.Participant) error {
-	_, err := tx.t.exec(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
+	err := tx.t.execLater(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
 		phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, detail = $13,
 		join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18, version = version + 1
 		WHERE meeting_uuid = $1 AND participant_key = $2`, participantArgs(p)...)
@@ -414,14 +416,7 @@ var markingSQL = func() map[bool]string {
 }()
 
 func (tx Tx) mark(ctx context.Context, m EventMark) error {
-	ok, err := tx.MarkEventProcessed(ctx, m.ID, m.At, m.Outcome)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrEventProcessed
-	}
-	return nil
+	return tx.MarkEventProcessed(ctx, m.ID, m.At, m.Outcome)
 }
 
 // sameParticipant reports whether a and b hold the same values (times

@@ -29,7 +29,10 @@ import (
 // Its error, if any, fails the transaction then: a condition a later
 // statement must not run without is checked in SQL and raised as an error
 // (cohost_expect, migration 0012), so that it aborts the transaction on the
-// server. Order is kept: everything is sent in the order it was asked for.
+// server. Order is kept, with one exception: River's inserts of jobs are
+// held until the next statement that is waited for, or the Sync, even when
+// writes asked for after them are sent sooner — they read nothing the
+// transaction writes, and nothing in it reads them before they are sent.
 //
 // A join is then two round trips: the read, and the write with River's
 // insert and the Sync. The intake's batch is three: the delivery ids, the
@@ -303,10 +306,7 @@ func (t *pipelineTxn) query(ctx context.Context, query string, args ...any) (row
 }
 
 // execLater holds the statement until the next round trip.
-func (t *pipelineTxn) execLater(ctx context.Context, query string, args ...any) error {
-	if err := t.sendHeldEnqueues(ctx, false); err != nil {
-		return classify(err)
-	}
+func (t *pipelineTxn) execLater(_ context.Context, query string, args ...any) error {
 	if err := t.send(query, args); err != nil {
 		return classify(err)
 	}
