@@ -205,14 +205,15 @@ func shorten(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// StatementTable renders the statement kinds of a run per join.
-func StatementTable(kinds []StatementKind, joins int64) string {
+// StatementTable renders the statement kinds of a run per unit (a join, or
+// an event when the workers did not run).
+func StatementTable(kinds []StatementKind, joins int64, unit string) string {
 	if len(kinds) == 0 || joins <= 0 {
 		return ""
 	}
 	f := func(v float64) string { return fmt.Sprintf("%.3f", v/float64(joins)) }
-	s := "| statement kind | calls /join | exec ms /join | plan ms /join | rows /join | buffers hit /join | buffers dirtied /join | " +
-		"WAL records /join | WAL bytes /join | full-page images /join |\n" +
+	s := strings.NewReplacer("JOIN", unit).Replace("| statement kind | calls /JOIN | exec ms /JOIN | plan ms /JOIN | rows /JOIN | "+
+		"buffers hit /JOIN | buffers dirtied /JOIN | WAL records /JOIN | WAL bytes /JOIN | full-page images /JOIN |\n") +
 		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	var total statementStats
 	for _, k := range kinds {

@@ -225,12 +225,12 @@ func ingest(ctx context.Context, args []string) int {
 		if r.Engine != "postgres" {
 			continue
 		}
-		n := r.Granted
+		n, unit := r.Granted, "join"
 		if n == 0 {
-			n = r.Accepted
+			n, unit = r.Accepted, "event"
 		}
-		if t := bench.StatementTable(r.Statements, n); t != "" {
-			fmt.Printf("\n## PostgreSQL per statement kind: %s (pg_stat_statements, the closed loop and its drain, per join)\n\n%s", r.Name, t)
+		if t := bench.StatementTable(r.Statements, n, unit); t != "" {
+			fmt.Printf("\n## PostgreSQL per statement kind: %s (pg_stat_statements, the closed loop and its drain, per %s)\n\n%s", r.Name, unit, t)
 		} else if r.StatementsNote != "" {
 			fmt.Printf("\n(%s: no statement table: %s. Load it with shared_preload_libraries = 'pg_stat_statements' and restart the server.)\n", r.Name, r.StatementsNote)
 		}
