@@ -1,9 +1,11 @@
 # cohost — the two commands of the README, and the pieces CI runs.
 #   make demo   run cohostd with the embedded SQLite store against the Zoom simulator
-#               (DEMO_FLAGS="--granters permissions" and the like pass flags through)
+#               (DEMO_FLAGS="--granters permissions" and the like pass flags through);
+#               the first run downloads and compiles with progress (scripts/demo.sh)
 #   make test   run the whole test suite (PostgreSQL tests skip without a reachable
 #               server, unless COHOST_REQUIRE_POSTGRES=1; see README); test-deps installs
-#               Chromium and the pinned Zoom Web SDK when they are missing
+#               Chromium and the pinned Zoom Web SDK when they are missing; test-go
+#               compiles, then tests, with progress (scripts/test-go.sh)
 
 COHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export COHOST_TEST_DATABASE_URL
@@ -17,21 +19,28 @@ FUZZ_TIME ?= 100000x
 # The benchmarks empty this database on each run: never point it at real data.
 COHOST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cohost_bench?sslmode=disable
 
-.PHONY: test test-deps test-go test-deploy fuzz vet staticcheck demo bench build
+.PHONY: test test-intro test-deps test-go test-deploy fuzz vet staticcheck demo bench build
 
-test: test-deps test-go test-deploy
+test: test-intro test-deps test-go test-deploy
+
+# What to expect, before the long part starts: measured on the project's 2-core machine while
+# other engineers' tests kept it busy (README, Quick start). Less on a machine of its own.
+test-intro:
+	@echo "make test: measured 34 min on a busy 2-core machine (12 min the Go packages' tests, most of the rest"
+	@echo "make test: compiling the deploy module's Helm libraries the first time); a first run also compiles"
+	@echo "make test: with the race detector (about 4 min). Less on a machine of its own. Progress follows."
 
 test-deps:
 	@bash scripts/test-deps.sh
 
 demo:
-	go run ./cmd/cohostdemo $(DEMO_FLAGS)
+	@bash scripts/demo.sh $(DEMO_FLAGS)
 
 test-go:
-	go test -race -count=1 ./...
+	@bash scripts/test-go.sh
 
 test-deploy:
-	@if [ -f deploy/test.sh ]; then bash deploy/test.sh; fi
+	@if [ -f deploy/test.sh ]; then echo "make test: the deployment's tests (the Helm chart, the Dockerfile, smoke tests)"; bash deploy/test.sh; fi
 
 # Each fuzz target for FUZZ_TIME beyond its seed corpus (the seeds already run in test-go).
 fuzz:
@@ -40,6 +49,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzNormalizeEvent$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzDeliveryID$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzCleanText$$' -fuzztime=$(FUZZ_TIME) ./api
+	go test -run='^$$' -fuzz='^FuzzCheckUniqueKeys$$' -fuzztime=$(FUZZ_TIME) ./api
 	go test -run='^$$' -fuzz='^FuzzWebhookHandler$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzAdminBearer$$' -fuzztime=$(FUZZ_TIME) ./handlers
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_TIME) ./policy
@@ -50,6 +60,10 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseTokenErrorBody$$' -fuzztime=$(FUZZ_TIME) ./zoomclient
 	go test -run='^$$' -fuzz='^FuzzParseSDKJoinRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
 	go test -run='^$$' -fuzz='^FuzzParseSDKCoHostRequest$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
+	go test -run='^$$' -fuzz='^FuzzDecide$$' -fuzztime=$(FUZZ_TIME) ./hostclient
+	go test -run='^$$' -fuzz='^FuzzVerifyPKCE$$' -fuzztime=$(FUZZ_TIME) ./zoomsim
+	go test -run='^$$' -fuzz='^FuzzVerifyState$$' -fuzztime=$(FUZZ_TIME) ./hostportal
+	go test -run='^$$' -fuzz='^FuzzSessionID$$' -fuzztime=$(FUZZ_TIME) ./hostportal
 
 vet:
 	go vet ./...

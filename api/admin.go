@@ -126,6 +126,34 @@ type AdminMeeting struct {
 	TrackingFields map[string]string `json:"tracking_fields,omitempty"`
 	// Grants counts the meeting's participants (all its instances) by grant state.
 	Grants AdminGrantCounts `json:"grants"`
+	// HostPage says whether cohost's host page runs the meeting (GET /v1/meetings/{meetingId}
+	// only; absent when the host-client granter is off). Status says whether Zoom runs it.
+	HostPage *AdminHostPage `json:"host_page,omitempty"`
+}
+
+// Values of AdminHostPage.State.
+const (
+	AdminHostPageRunning = "running"
+	AdminHostPageGone    = "gone"
+	AdminHostPageNever   = "never_opened"
+)
+
+// AdminHostPage says whether cohost's host page runs a meeting, and what that means for the
+// joiners who wait for it.
+type AdminHostPage struct {
+	// State is running, gone (Since is its last report) or never_opened.
+	State string     `json:"state"`
+	Since *time.Time `json:"since,omitempty"`
+	// Connection is what the page reported last: joining, Connected, Reconnecting, Closed, Fail,
+	// left or ended.
+	Connection string `json:"connection,omitempty"`
+	// FallbackAt is, while joiners of the running meeting wait for a host page, when the first of
+	// them falls back to FallbackTo (the next granter of COHOST_GRANTERS; absent when their
+	// grants fail then).
+	FallbackAt *time.Time `json:"fallback_at,omitempty"`
+	FallbackTo string     `json:"fallback_to,omitempty"`
+	// Summary says it in one sentence.
+	Summary string `json:"summary"`
 }
 
 // AdminGrantCounts counts participants by grant state.

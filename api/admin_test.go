@@ -273,6 +273,7 @@ func TestAdminOpenAPIMatchesGoTypes(t *testing.T) {
 		reflect.TypeFor[AdminSummary]():         "Summary",
 		reflect.TypeFor[AdminReasonCount]():     "ReasonCount",
 		reflect.TypeFor[AdminDurationStats]():   "DurationStats",
+		reflect.TypeFor[AdminHostPage]():        "HostPage",
 	}
 	if len(doc.Components.Schemas) != len(schemaOf) {
 		t.Errorf("schemas = %d, Go types = %d", len(doc.Components.Schemas), len(schemaOf))

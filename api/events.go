@@ -153,8 +153,9 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	return errors.New("an id must be a string or an integer")
 }
 
-// DecodeEvent parses a webhook body, checks that the fields cohost relies on
-// for the event's kind are present, and normalizes every value it keeps (see
+// DecodeEvent parses a webhook body, refuses one with a key twice in an
+// object (CheckUniqueKeys), checks that the fields cohost relies on for the
+// event's kind are present, and normalizes every value it keeps (see
 // normalize): identifiers are bounded and free of control characters, free
 // text is cleaned. Unknown events decode without error; the caller decides
 // to ignore them. Every error wraps ErrMalformedEvent.
@@ -169,6 +170,11 @@ func DecodeEvent(body []byte) (*Event, error) {
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrMalformedEvent)
+	}
+	// encoding/json keeps the last of two keys for one field; the body
+	// must not mean one thing to it and another to whoever reads it first.
+	if err := CheckUniqueKeys(body); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedEvent, err)
 	}
 	if e.Event == "" {
 		return nil, fmt.Errorf("%w: no \"event\" field", ErrMalformedEvent)

@@ -43,6 +43,11 @@ const (
 	HostErrBadRequest = "bad_request"
 	// HostErrMeetingOver (410): the meeting has ended or was deleted; the link no longer starts it.
 	HostErrMeetingOver = "meeting_over"
+	// HostErrTooManyStarts (429, with Retry-After): the meeting's page started too often in the last
+	// minute (each start asks Zoom for the host's ZAK); wait, then reload once.
+	HostErrTooManyStarts = "too_many_starts"
+	// HostErrRateLimited (429, with Retry-After): Zoom's rate limit for the account holds; retry after it.
+	HostErrRateLimited = "rate_limited"
 )
 
 // HostStartResponse is what the page needs to start the meeting as its host with
@@ -159,6 +164,7 @@ const (
 	HostRowPending   = "pending"   // to be promoted; Text says what they wait for
 	HostRowSkipped   = "skipped"   // not promoted on purpose; Text says why
 	HostRowFailed    = "failed"    // tried and given up; Text says why
+	HostRowGranted   = "granted"   // co-host abilities from another granter (permissions); the page may still make them co-host
 	HostRowHost      = "host"      // the host (this page)
 )
 
@@ -172,22 +178,42 @@ type HostPanel struct {
 	Notice string `json:"notice,omitempty"`
 }
 
-// HostPanelCount counts the rows by state: Pending includes the one being promoted; Total
-// counts every row but the host.
+// HostPanelCount counts the rows by state: Pending includes the one being promoted; WaitingRoom
+// counts the pending held in Zoom's waiting room; Total counts every row but the host's.
 type HostPanelCount struct {
-	CoHost  int `json:"cohost"`
-	Pending int `json:"pending"`
-	Skipped int `json:"skipped"`
-	Failed  int `json:"failed"`
-	Total   int `json:"total"`
+	CoHost      int `json:"cohost"`
+	Pending     int `json:"pending"`
+	Granted     int `json:"granted"`
+	Skipped     int `json:"skipped"`
+	Failed      int `json:"failed"`
+	WaitingRoom int `json:"waiting_room"`
+	Total       int `json:"total"`
 }
 
 // HostPanelRow is one participant in the panel.
 type HostPanelRow struct {
 	Name  string `json:"name"`
 	State string `json:"state"`
-	// Text says in plain words why they are pending, skipped or failed ("" for co-hosts).
+	// Text is the participant's one sentence: the same the admin API, the console and cohostd's log
+	// give for them ("pending: 4th in line on the host page, about 4 s").
 	Text string `json:"text,omitempty"`
 	// UserID is the SDK's id when the participant is in the roster (0 otherwise).
 	UserID int64 `json:"user_id,omitempty"`
+	// Place is their place in line (1 = next) while they wait for their turn, 0 otherwise.
+	Place int `json:"place,omitempty"`
+	// WaitingRoom is true while Zoom holds them in the waiting room.
+	WaitingRoom bool `json:"waiting_room,omitempty"`
+	// Group is the panel's section the row belongs in (HostGroup*); rows come in the sections'
+	// order, and in line by Place.
+	Group string `json:"group"`
 }
+
+// Sections of the host page's panel (HostPanelRow.Group), in the order a host reads a crowd.
+const (
+	HostGroupHost      = "host"      // the host
+	HostGroupAttention = "attention" // what needs the host: failures, the waiting room
+	HostGroupLine      = "line"      // being made co-host, and the line by place
+	HostGroupWaiting   = "waiting"   // pending for another reason (not in the list yet, Zoom's join event)
+	HostGroupCoHost    = "cohost"    // co-hosts
+	HostGroupOther     = "other"     // not made co-host on purpose (skipped)
+)

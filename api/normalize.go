@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -69,6 +70,9 @@ func NormalizeEvent(body []byte, notAfter time.Time) (*Event, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := e.checkKeys(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformedEvent, e.Event, err)
+	}
 	if e.EventTS > notAfter.UnixMilli() {
 		return e, nil, ErrEventInFuture
 	}
@@ -90,6 +94,26 @@ func NormalizeEvent(body []byte, notAfter time.Time) (*Event, []byte, error) {
 		return nil, nil, fmt.Errorf("%w: the normalized event does not decode: %v", ErrMalformedEvent, err)
 	}
 	return e, stored, nil
+}
+
+// checkKeys refuses an event cohost acts on whose keys would file it under
+// the wrong account or meeting: an empty account_id, or a meeting id that is
+// present but not canonical (CanonicalMeetingID). An absent meeting id stays
+// allowed where Zoom's own types allow it (the meeting's uuid identifies it),
+// since Zoom does not retry a 4xx and a real event must never be refused.
+// Events cohost does not act on are answered and dropped, never stored, and
+// their object.id may be no meeting at all (a user's id on user.* events).
+func (e *Event) checkKeys() error {
+	if !Handled(e.Event) {
+		return nil
+	}
+	if e.Payload.AccountID == "" {
+		return errors.New("payload.account_id is empty")
+	}
+	if o := e.Payload.Object; o != nil && o.ID != "" && !CanonicalMeetingID(string(o.ID)) {
+		return errors.New("payload.object.id is not a Zoom meeting id (digits only, no leading zero, at most 19)")
+	}
+	return nil
 }
 
 // normalize checks the identifiers and cleans the free text of a decoded
@@ -151,6 +175,34 @@ func (e *Event) normalize() error {
 	return nil
 }
 
+// MeetingIDForm says in words what CanonicalMeetingID accepts, for the
+// errors that refuse another form.
+const MeetingIDForm = "a Zoom meeting id is the meeting's number as Zoom's API and join URL give it: digits only, without a leading zero, at most 19 (for example 85746065432)"
+
+// maxMeetingIDDigits: Zoom's meeting ids are 64-bit integers (int64 in
+// Zoom's API), so at most 19 digits.
+const maxMeetingIDDigits = 19
+
+// CanonicalMeetingID reports whether id is a Zoom meeting id in the one form
+// cohost keys meetings, host links and ledger rows by: the decimal digits of
+// a positive 64-bit integer, without a leading zero, sign or space. Zoom
+// treats "0087991488412" and "87991488412" as the same meeting; cohost must
+// not, or a link minted for one would outlive the revocation of the other.
+// Every id from outside (a webhook, a route, a command line) is checked with
+// it and refused, never rewritten, when it is not canonical.
+func CanonicalMeetingID(id string) bool {
+	if id == "" || len(id) > maxMeetingIDDigits || id[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	_, err := strconv.ParseInt(id, 10, 64)
+	return err == nil
+}
+
 // checkID checks an identifier cohost keys rows, jobs and log lines by. "|"
 // is refused too: it separates the parts of an event's fact key, and no Zoom
 // id contains it.
@@ -179,14 +231,24 @@ func checkIdentifier(field, v string, max int) error {
 	return nil
 }
 
-// CleanText makes free text from outside safe to store and log: invalid
-// UTF-8 becomes U+FFFD, tabs and line breaks become spaces, other control
-// characters (NUL among them) are removed, and the result is at most max
+// CleanText makes free text from outside safe to store, log and show: invalid
+// UTF-8 becomes U+FFFD, tabs and line breaks (U+2028 and U+2029 among them)
+// become spaces, other control characters (NUL among them) and Unicode
+// format characters (category Cf) are removed, and the result is at most max
 // bytes, cut at a rune boundary.
+//
+// Format characters are invisible: zero-width spaces and joiners (U+200B,
+// U+200D, U+2060, U+FEFF) make two names that look alike differ, and bidi
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and marks
+// (U+200E, U+200F, U+061C) reorder what a console or the host panel shows,
+// so a joiner could pass for someone else.
+//
+// It is the one cleaner of free text from outside (the webhook's names,
+// emails, topics and tracking fields, and what is logged of a request).
 func CleanText(s string, max int) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if r == utf8.RuneError || textRune(r) != r {
 			clean = false
 			break
 		}
@@ -197,10 +259,7 @@ func CleanText(s string, max int) string {
 	var b strings.Builder
 	b.Grow(min(len(s), max))
 	for _, r := range strings.ToValidUTF8(s, string(utf8.RuneError)) {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			r = ' '
-		case unicode.IsControl(r):
+		if r = textRune(r); r < 0 {
 			continue
 		}
 		if b.Len()+utf8.RuneLen(r) > max {
@@ -209,6 +268,18 @@ func CleanText(s string, max int) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// textRune is what CleanText keeps of r: a space for a line break or tab,
+// -1 (dropped) for another control or a format character, else r.
+func textRune(r rune) rune {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+		return ' '
+	case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+		return -1
+	}
+	return r
 }
 
 // normalizeTime keeps an RFC 3339 time the engine may parse, and drops what

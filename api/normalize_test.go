@@ -65,6 +65,10 @@ func TestDecodeEventCleansFreeText(t *testing.T) {
 		{"NUL in email", `{"user_id":"1","email":"jill\u0000@example.com"}`, "", "jill@example.com"},
 		{"over-long name cut at a rune boundary", `{"user_id":"1","user_name":"` + strings.Repeat("é", 200) + `"}`, strings.Repeat("é", 128), ""},
 		{"ordinary text unchanged", `{"user_id":"1","user_name":"Zoë 😀 O'Brien","email":"zoe@example.com"}`, "Zoë 😀 O'Brien", "zoe@example.com"},
+		// A name made to read as another in the console and the host panel.
+		{"bidi override in name", `{"user_id":"1","user_name":"\u202enimda\u202c"}`, "nimda", ""},
+		{"zero-width characters in name", `{"user_id":"1","user_name":"Ji\u200bll \u2060Host\ufeff"}`, "Jill Host", ""},
+		{"format characters in email", `{"user_id":"1","email":"jill\u200b@exa\u202emple.com"}`, "", "jill@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +83,7 @@ func TestDecodeEventCleansFreeText(t *testing.T) {
 		})
 	}
 	e, err := api.DecodeEvent([]byte(`{"event":"meeting.created","event_ts":1,"payload":{"object":{"id":1,"uuid":"u",` +
-		`"topic":"all\u0000hands\n","host_email":"h\u0000@example.com","tracking_fields":[{"field":"co\u0000host","value":"y\u0000es"}]}}}`))
+		`"topic":"all\u0000hands\u202e\n","host_email":"h\u0000@example.com","tracking_fields":[{"field":"co\u0000host\u200b","value":"y\u0000es\u2066"}]}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +106,16 @@ func TestCleanText(t *testing.T) {
 		{"abcdef", 3, "abc"},
 		{"aé", 2, "a"}, // é is two bytes: cut before it, not inside it
 		{"日本語", 7, "日本"},
+		// Format characters (Unicode category Cf) are invisible: removed.
+		{"Ji\u200bll", 10, "Jill"},                         // zero-width space
+		{"Ji\u2060ll\ufeff", 10, "Jill"},                   // word joiner, byte order mark
+		{"\u202eevil\u202c", 10, "evil"},                   // right-to-left override, pop
+		{"a\u202ab\u202bc\u202dd", 10, "abcd"},             // embeddings and left-to-right override
+		{"\u2066a\u2067b\u2068c\u2069", 10, "abc"},         // isolates
+		{"a\u200eb\u200fc\u061cd", 10, "abcd"},             // left-to-right, right-to-left and Arabic letter marks
+		{"a\u200cb\u200dc\u00add", 10, "abcd"},             // zero-width non-joiner and joiner, soft hyphen
+		{"a\u2028b\u2029c", 10, "a b c"},                   // line and paragraph separators are line breaks
+		{"\u202e" + strings.Repeat("x", 8), 8, "xxxxxxxx"}, // stripped before the bound counts
 	} {
 		if got := api.CleanText(tt.in, tt.max); got != tt.want {
 			t.Errorf("CleanText(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
@@ -186,7 +200,7 @@ func TestNormalizeEventTimeBound(t *testing.T) {
 	}{
 		{"year 3000", left(year3000), api.ErrEventInFuture},
 		{"just past the bound", left(notAfter.UnixMilli() + 1), api.ErrEventInFuture},
-		{"meeting.started in the future", fmt.Sprintf(`{"event":"meeting.started","event_ts":%d,"payload":{"object":{"id":1,"uuid":"u"}}}`, year3000), api.ErrEventInFuture},
+		{"meeting.started in the future", fmt.Sprintf(`{"event":"meeting.started","event_ts":%d,"payload":{"account_id":"a","object":{"id":1,"uuid":"u"}}}`, year3000), api.ErrEventInFuture},
 		{"largest int64", left(1<<63 - 1), api.ErrEventInFuture},
 		{"at the bound", left(notAfter.UnixMilli()), nil},
 		{"now", left(arrived.UnixMilli()), nil},
@@ -278,8 +292,8 @@ func assertClean(t *testing.T, e *api.Event) {
 			t.Fatalf("value not bounded or not UTF-8: %q", s)
 		}
 		for _, r := range s {
-			if unicode.IsControl(r) {
-				t.Fatalf("control character kept in %q", s)
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				t.Fatalf("control or format character kept in %q", s)
 			}
 		}
 	}
@@ -292,6 +306,10 @@ func FuzzNormalizeEvent(f *testing.F) {
 	f.Add([]byte(`{"event":"meeting.created","event_ts":1,"payload":{"account_id":"a","object":{"id":"1","uuid":"u","topic":"t\n","tracking_fields":[{"field":"f","value":"v"}]}}}`), int64(2))
 	f.Add([]byte(`{"event":"app_deauthorized","event_ts":32503680000000,"payload":{"account_id":"a"}}`), int64(1800000000000))
 	f.Add([]byte(`{"event":"endpoint.url_validation","event_ts":1,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}`), int64(1))
+	f.Add([]byte(`{"event":"meeting.started","event_ts":1,"payload":{"account_id":"a","object":{"id":"0087991488412","uuid":"u"}}}`), int64(2))
+	f.Add([]byte(`{"event":"meeting.ended","event_ts":1,"payload":{"account_id":"","object":{"id":-5,"uuid":"u"}}}`), int64(2))
+	f.Add([]byte(`{"event":"app_deauthorized","event":"meeting.started","event_ts":1,"payload":{"account_id":"a"}}`), int64(2))
+	f.Add([]byte(`{"event":"meeting.started","EVENT":"app_deauthorized","event_ts":1,"payload":{"account_id":"a","object":{"id":1,"uuid":"u"}}}`), int64(2))
 	f.Fuzz(func(t *testing.T, body []byte, notAfterMS int64) {
 		notAfter := time.UnixMilli(notAfterMS)
 		e, stored, err := api.NormalizeEvent(body, notAfter)
@@ -305,6 +323,14 @@ func FuzzNormalizeEvent(f *testing.F) {
 			return
 		}
 		assertClean(t, e)
+		if api.Handled(e.Event) {
+			if e.Payload.AccountID == "" {
+				t.Fatalf("%s kept without an account_id", e.Event)
+			}
+			if o := e.Payload.Object; o != nil && o.ID != "" && !api.CanonicalMeetingID(string(o.ID)) {
+				t.Fatalf("%s kept with the meeting id %q", e.Event, o.ID)
+			}
+		}
 		if e.EventTS > notAfterMS {
 			t.Fatalf("event_ts %d accepted past the bound %d", e.EventTS, notAfterMS)
 		}
@@ -357,7 +383,7 @@ func FuzzDeliveryID(f *testing.F) {
 }
 
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"", "Jill", "a\x00b", "\xff", "日本語", "a\r\nb", strings.Repeat("é", 50)} {
+	for _, s := range []string{"", "Jill", "a\x00b", "\xff", "日本語", "a\r\nb", strings.Repeat("é", 50), "\u202eJi\u200bll\ufeff", "a\u2066b\u2069\u2028"} {
 		f.Add(s, 10)
 	}
 	f.Fuzz(func(t *testing.T, s string, max int) {
@@ -369,12 +395,104 @@ func FuzzCleanText(f *testing.F) {
 			t.Fatalf("CleanText(%q, %d) = %q", s, max, got)
 		}
 		for _, r := range got {
-			if unicode.IsControl(r) {
-				t.Fatalf("CleanText(%q) kept a control character: %q", s, got)
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+				t.Fatalf("CleanText(%q) kept a control, format or line-break character: %q", s, got)
 			}
 		}
 		if again := api.CleanText(got, max); again != got {
 			t.Fatalf("CleanText is not idempotent: %q then %q", got, again)
 		}
 	})
+}
+
+func TestCanonicalMeetingID(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{
+		{"85746065432", true},
+		{"87991488412", true},
+		{"1", true},
+		{"9223372036854775807", true}, // the largest int64
+		{"", false},
+		{"0", false},
+		{"0087991488412", false}, // Zoom reads it as 87991488412: one meeting, two keys
+		{"087991488412", false},
+		{"-5", false},
+		{"+87991488412", false},
+		{"abc", false},
+		{"8799 1488 412", false},
+		{" 87991488412", false},
+		{"87991488412\n", false},
+		{"8.7e10", false},
+		{"87991488412.0", false},
+		{"９８７", false},                  // full-width digits
+		{"9223372036854775808", false},  // past int64
+		{"12345678901234567890", false}, // 20 digits
+		{"m-uuid==", false},
+	} {
+		if got := api.CanonicalMeetingID(tt.id); got != tt.want {
+			t.Errorf("CanonicalMeetingID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
+// A webhook cohost acts on must name its account and, when it names its
+// meeting, name it in Zoom's one form: otherwise the ledger gets a second
+// meeting for the same one ("0087991488412") or a row nobody can read
+// ("abc"). Such a body is malformed (400, counted); Zoom sends none.
+func TestNormalizeEventRefusesBadKeys(t *testing.T) {
+	notAfter := time.UnixMilli(1800000300000)
+	started := func(account, id string) string {
+		return `{"event":"meeting.started","event_ts":1800000000000,"payload":{"account_id":` + account + `,"object":{"id":` + id + `,"uuid":"u=="}}}`
+	}
+	joined := func(account, id string) string {
+		return `{"event":"meeting.participant_joined","event_ts":1800000000000,"payload":{"account_id":` + account +
+			`,"object":{"id":` + id + `,"uuid":"u==","participant":{"user_id":"16778240","user_name":"Jill"}}}}`
+	}
+	for _, tt := range []struct{ name, body string }{
+		{"meeting id abc", started(`"acct"`, `"abc"`)},
+		{"meeting id 0", started(`"acct"`, `0`)},
+		{"meeting id \"0\"", started(`"acct"`, `"0"`)},
+		{"meeting id -5", started(`"acct"`, `-5`)},
+		{"zero-padded meeting id", started(`"acct"`, `"0087991488412"`)},
+		{"zero-padded meeting id on a join", joined(`"acct"`, `"0087991488412"`)},
+		{"meeting id with a sign", joined(`"acct"`, `"+87991488412"`)},
+		{"meeting id past int64", started(`"acct"`, `"9223372036854775808"`)},
+		{"empty account_id", started(`""`, `87991488412`)},
+		{"empty account_id on a join", joined(`""`, `87991488412`)},
+		{"no account_id", `{"event":"meeting.ended","event_ts":1800000000000,"payload":{"object":{"id":87991488412,"uuid":"u=="}}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stored, err := api.NormalizeEvent([]byte(tt.body), notAfter)
+			if !errors.Is(err, api.ErrMalformedEvent) {
+				t.Fatalf("NormalizeEvent() error = %v, want ErrMalformedEvent", err)
+			}
+			if stored != nil {
+				t.Fatal("a refused event has a form to store")
+			}
+			if strings.Contains(err.Error(), "0087991488412") || strings.Contains(err.Error(), "abc") {
+				t.Fatalf("the error repeats the value: %v", err)
+			}
+		})
+	}
+	// What Zoom's own types allow stays accepted: a participant event
+	// without object.id (the uuid names the meeting), an id sent as a
+	// number or a string, and events cohost does not act on, whose
+	// object.id is no meeting id at all.
+	for _, tt := range []struct{ name, body string }{
+		{"numeric id", started(`"acct"`, `87991488412`)},
+		{"string id", started(`"acct"`, `"87991488412"`)},
+		{"participant event without object.id", `{"event":"meeting.participant_left","event_ts":1800000000000,"payload":{"account_id":"acct",` +
+			`"object":{"uuid":"u==","participant":{"user_id":"16778240"}}}}`},
+		{"meeting event with only a uuid", `{"event":"meeting.ended","event_ts":1800000000000,"payload":{"account_id":"acct","object":{"uuid":"u=="}}}`},
+		{"user event with a user id", `{"event":"user.updated","event_ts":1800000000000,"payload":{"account_id":"acct","object":{"id":"KDcuGIm1QgePTO8WbOqwIQ"}}}`},
+		{"url validation without an account", `{"event":"endpoint.url_validation","event_ts":1800000000000,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := api.NormalizeEvent([]byte(tt.body), notAfter); err != nil {
+				t.Fatalf("NormalizeEvent() error = %v", err)
+			}
+		})
+	}
 }

@@ -1,12 +1,14 @@
 // Package config reads cohostd's configuration from the environment (the
 // README's configuration table). Every secret can also be given as
 // NAME_FILE, a path to read it from, which is how Kubernetes mounts secrets.
-// Load validates everything and reports the first problem as one line naming
-// the variable.
+// Load validates everything and reports every problem it finds at once, each
+// as one line naming its variable (Problems), so that an operator fixes them
+// in one go instead of one per restart.
 package config
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/meetingsdk"
+	"github.com/cohost-dev/cohost/policy"
 )
 
 // Granter names accepted in COHOST_GRANTERS.
@@ -97,6 +100,14 @@ type Config struct {
 	// HostPageWait is how long a grant waits for a host page to connect
 	// before the next granter serves the joiner.
 	HostPageWait time.Duration
+
+	// The host portal (docs/host-client.md): SignInClientID and
+	// SignInClientSecret are the user-managed Zoom app hosts sign in with
+	// (ZOOM_SIGNIN_CLIENT_ID, ZOOM_SIGNIN_CLIENT_SECRET; unset: the portal is
+	// off); HostSessionTTL is how long a sign-in lasts (COHOST_HOST_SESSION_TTL).
+	SignInClientID     string
+	SignInClientSecret Secret
+	HostSessionTTL     time.Duration
 }
 
 // Retention bounds (COHOST_RETENTION).
@@ -137,6 +148,58 @@ func problem(name, format string, args ...any) error {
 	return &Error{Var: name, Problem: fmt.Sprintf(format, args...)}
 }
 
+// Problems is every configuration problem Load found, in the order it checks
+// them; each is one line naming its variable. errors.As finds the first
+// *Error in it, errors.Is and errors.As look through all of them.
+type Problems []*Error
+
+// Error is one line per problem.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems one by one, for errors.Is and errors.As.
+func (ps Problems) Unwrap() []error {
+	out := make([]error, len(ps))
+	for i, p := range ps {
+		out[i] = p
+	}
+	return out
+}
+
+// problems collects what Load finds wrong. A variable that already has a
+// problem gets no second one from a later check that depends on its value
+// (an unreadable secret file is not also "required").
+type problems struct{ list Problems }
+
+func (p *problems) add(err error) {
+	if err == nil {
+		return
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Var: "configuration", Problem: err.Error()}
+	}
+	if !slices.ContainsFunc(p.list, func(o *Error) bool { return *o == *e }) {
+		p.list = append(p.list, e)
+	}
+}
+
+func (p *problems) has(name string) bool {
+	return slices.ContainsFunc(p.list, func(e *Error) bool { return e.Var == name || e.Var == name+"_FILE" })
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return p.list
+}
+
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
 type Env func(name string) (string, bool)
 
@@ -151,6 +214,7 @@ func FromMap(m map[string]string) Env {
 // Load reads and validates the configuration.
 func Load(env Env) (*Config, error) {
 	r := reader{env: env}
+	p := &r.problems
 	c := &Config{
 		Addr:        r.str("COHOST_ADDR", ":8080"),
 		MetricsAddr: r.str("COHOST_METRICS_ADDR", ":9090"),
@@ -186,72 +250,67 @@ func Load(env Env) (*Config, error) {
 	sdkURLs := r.str("COHOST_MEETING_SDK_URL", DefaultMeetingSDKURL)
 	c.MeetingSDKAssetPath = strings.TrimRight(r.str("COHOST_MEETING_SDK_ASSET_PATH", ""), "/")
 	c.Workers = r.integer("COHOST_WORKERS", 0)
-	if r.err != nil {
-		return nil, r.err
-	}
+	c.SignInClientID = r.str("ZOOM_SIGNIN_CLIENT_ID", "")
+	c.SignInClientSecret = r.secret("ZOOM_SIGNIN_CLIENT_SECRET", "")
+	c.HostSessionTTL = r.duration("COHOST_HOST_SESSION_TTL", DefaultHostSessionTTL)
 
 	for _, s := range strings.Split(string(webhookSecrets), ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.WebhookSecrets = append(c.WebhookSecrets, Secret(s))
 		}
 	}
-	if len(c.WebhookSecrets) == 0 {
-		return nil, problem("ZOOM_WEBHOOK_SECRET_TOKEN", "required: set it (or ZOOM_WEBHOOK_SECRET_TOKEN_FILE) to your Zoom app's secret token, from the app's Features > Access page; several comma-separated during a rotation")
+	if len(c.WebhookSecrets) == 0 && !p.has("ZOOM_WEBHOOK_SECRET_TOKEN") {
+		p.add(problem("ZOOM_WEBHOOK_SECRET_TOKEN", "required: set it (or ZOOM_WEBHOOK_SECRET_TOKEN_FILE) to your Zoom app's secret token, from the app's Features > Access page; several comma-separated during a rotation"))
 	}
 	for _, v := range []struct{ name, addr string }{{"COHOST_ADDR", c.Addr}, {"COHOST_METRICS_ADDR", c.MetricsAddr}} {
 		if _, _, err := net.SplitHostPort(v.addr); err != nil {
-			return nil, problem(v.name, "%q is not a listen address like :8080 or 127.0.0.1:8080", v.addr)
+			p.add(problem(v.name, "%q is not a listen address like :8080 or 127.0.0.1:8080", v.addr))
 		}
 	}
 	if c.Addr == c.MetricsAddr && !strings.HasSuffix(c.Addr, ":0") {
-		return nil, problem("COHOST_METRICS_ADDR", "must differ from COHOST_ADDR (%s)", c.Addr)
+		p.add(problem("COHOST_METRICS_ADDR", "must differ from COHOST_ADDR (%s)", c.Addr))
 	}
-	if err := checkDatabaseURL(string(c.DatabaseURL)); err != nil {
-		return nil, err
+	if !p.has("COHOST_DATABASE_URL") {
+		p.add(checkDatabaseURL(string(c.DatabaseURL)))
 	}
 	for _, v := range []struct{ name, u string }{{"ZOOM_API_URL", c.APIURL}, {"ZOOM_OAUTH_URL", c.OAuthURL}} {
-		if err := checkHTTPURL(v.name, v.u); err != nil {
-			return nil, err
-		}
+		p.add(checkHTTPURL(v.name, v.u))
 	}
 	if c.AgentURL != "" {
-		if err := checkHTTPURL("COHOST_AGENT_URL", c.AgentURL); err != nil {
-			return nil, err
-		}
+		p.add(checkHTTPURL("COHOST_AGENT_URL", c.AgentURL))
 	}
 	if c.PublicURL != "" {
-		if err := checkHTTPURL("COHOST_PUBLIC_URL", c.PublicURL); err != nil {
-			return nil, err
-		}
+		p.add(checkPublicURL(c.PublicURL))
 	}
 
 	switch c.AuthMode {
 	case AuthS2S:
 		if c.AccountID == "" {
-			return nil, problem("ZOOM_ACCOUNT_ID", "required with ZOOM_AUTH_MODE=s2s: the account id of your Server-to-Server OAuth app (App Credentials page)")
+			p.add(problem("ZOOM_ACCOUNT_ID", "required with ZOOM_AUTH_MODE=s2s: the account id of your Server-to-Server OAuth app (App Credentials page)"))
 		}
 	case AuthOAuth:
 		if c.PublicURL == "" {
-			return nil, problem("COHOST_PUBLIC_URL", "required with ZOOM_AUTH_MODE=oauth: the https URL where Zoom redirects after install (PUBLIC_URL/oauth/callback must be the app's redirect URL)")
+			p.add(problem("COHOST_PUBLIC_URL", "required with ZOOM_AUTH_MODE=oauth: the https URL where Zoom redirects after install (PUBLIC_URL/oauth/callback must be the app's redirect URL)"))
 		}
-		if encryptionKey == "" {
-			return nil, problem("COHOST_ENCRYPTION_KEY", "required with ZOOM_AUTH_MODE=oauth: 32 random bytes, base64 (openssl rand -base64 32); it encrypts stored refresh tokens")
+		if encryptionKey == "" && !p.has("COHOST_ENCRYPTION_KEY") {
+			p.add(problem("COHOST_ENCRYPTION_KEY", "required with ZOOM_AUTH_MODE=oauth: 32 random bytes, base64 (openssl rand -base64 32); it encrypts stored refresh tokens"))
 		}
 	default:
-		return nil, problem("ZOOM_AUTH_MODE", "%q is not s2s or oauth", c.AuthMode)
+		p.add(problem("ZOOM_AUTH_MODE", "%q is not s2s or oauth", c.AuthMode))
 	}
 	if c.ClientID == "" {
-		return nil, problem("ZOOM_CLIENT_ID", "required: the Client ID of your Zoom app (App Credentials page)")
+		p.add(problem("ZOOM_CLIENT_ID", "required: the Client ID of your Zoom app (App Credentials page)"))
 	}
-	if c.ClientSecret == "" {
-		return nil, problem("ZOOM_CLIENT_SECRET", "required: the Client Secret of your Zoom app (or ZOOM_CLIENT_SECRET_FILE)")
+	if c.ClientSecret == "" && !p.has("ZOOM_CLIENT_SECRET") {
+		p.add(problem("ZOOM_CLIENT_SECRET", "required: the Client Secret of your Zoom app (or ZOOM_CLIENT_SECRET_FILE)"))
 	}
 	if encryptionKey != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(encryptionKey)))
 		if err != nil || len(key) != 32 {
-			return nil, problem("COHOST_ENCRYPTION_KEY", "must be 32 bytes in standard base64 (openssl rand -base64 32)")
+			p.add(problem("COHOST_ENCRYPTION_KEY", "must be 32 bytes in standard base64 (openssl rand -base64 32)"))
+		} else {
+			c.EncryptionKey = Secret(key)
 		}
-		c.EncryptionKey = Secret(key)
 	}
 
 	// A General app's Client ID and Secret are its Meeting SDK credentials
@@ -274,14 +333,15 @@ func Load(env Env) (*Config, error) {
 		case "":
 			continue
 		default:
-			return nil, problem("COHOST_GRANTERS", "unknown granter %q: use a comma list of %s", g, granterList)
+			p.add(problem("COHOST_GRANTERS", "unknown granter %q: use a comma list of %s", g, granterList))
+			continue
 		}
 		if !slices.Contains(c.Granters, g) {
 			c.Granters = append(c.Granters, g)
 		}
 	}
-	if len(c.Granters) == 0 {
-		return nil, problem("COHOST_GRANTERS", "names no granter: use a comma list of %s", granterList)
+	if len(c.Granters) == 0 && !p.has("COHOST_GRANTERS") {
+		p.add(problem("COHOST_GRANTERS", "names no granter: use a comma list of %s", granterList))
 	}
 	if slices.Contains(c.Granters, GranterHostClient) {
 		for _, v := range []struct {
@@ -292,9 +352,16 @@ func Load(env Env) (*Config, error) {
 			{"ZOOM_SDK_KEY", "the host page starts the meeting with a Meeting SDK signature", c.SDKKey != ""},
 			{"ZOOM_SDK_SECRET", "the host page starts the meeting with a Meeting SDK signature", c.SDKSecret != ""},
 		} {
-			if !v.set {
-				return nil, problem(v.name, "required by the host-client granter (COHOST_GRANTERS=%s): %s", strings.Join(c.Granters, ","), v.why)
+			if !v.set && !p.has(v.name) {
+				p.add(problem(v.name, "required by the host-client granter (COHOST_GRANTERS=%s): %s", strings.Join(c.Granters, ","), v.why))
 			}
+		}
+		// The host-client granter waits for a page, then hands the joiner to
+		// the next granter; a grant that gives up first never gets there,
+		// and every joiner of a meeting without a host page fails.
+		if !p.has("COHOST_HOST_PAGE_WAIT") && !p.has("COHOST_GRANT_GIVE_UP_AFTER") && c.HostPageWait >= c.GrantGiveUpAfter {
+			p.add(problem("COHOST_HOST_PAGE_WAIT", "%s is not shorter than COHOST_GRANT_GIVE_UP_AFTER (%s): every grant would give up while it waits for a host page, so the granters after host-client never serve anyone; lower COHOST_HOST_PAGE_WAIT (default 30s) or raise COHOST_GRANT_GIVE_UP_AFTER (default 2m)",
+				c.HostPageWait, c.GrantGiveUpAfter))
 		}
 	}
 	for _, u := range strings.Split(sdkURLs, ",") {
@@ -302,20 +369,21 @@ func Load(env Env) (*Config, error) {
 			continue
 		}
 		if err := checkScriptURL(u); err != nil {
-			return nil, err
+			p.add(err)
+			continue
 		}
 		c.MeetingSDKURLs = append(c.MeetingSDKURLs, u)
 	}
 	if c.MeetingSDKAssetPath != "" {
 		if err := checkScriptURL(c.MeetingSDKAssetPath); err != nil {
-			return nil, problem("COHOST_MEETING_SDK_ASSET_PATH", "%q must be an absolute https URL (http only on localhost): the SDK's lib/av folder", c.MeetingSDKAssetPath)
+			p.add(problem("COHOST_MEETING_SDK_ASSET_PATH", "%q must be an absolute https URL (http only on localhost): the SDK's lib/av folder", c.MeetingSDKAssetPath))
 		}
 	}
-	if len(c.MeetingSDKURLs) == 0 {
-		return nil, problem("COHOST_MEETING_SDK_URL", "names no script: give the Web Meeting SDK's script URLs, comma-separated, in load order")
+	if len(c.MeetingSDKURLs) == 0 && !p.has("COHOST_MEETING_SDK_URL") {
+		p.add(problem("COHOST_MEETING_SDK_URL", "names no script: give the Web Meeting SDK's script URLs, comma-separated, in load order"))
 	}
 	if c.HostClientInterval > time.Minute {
-		return nil, problem("COHOST_HOST_CLIENT_INTERVAL", "%s is longer than a minute: a storm of joiners would wait hours", c.HostClientInterval)
+		p.add(problem("COHOST_HOST_CLIENT_INTERVAL", "%s is longer than a minute: a storm of joiners would wait hours", c.HostClientInterval))
 	}
 	if slices.Contains(c.Granters, GranterAgent) {
 		for _, v := range []struct {
@@ -327,8 +395,8 @@ func Load(env Env) (*Config, error) {
 			{"ZOOM_SDK_KEY", c.SDKKey != ""},
 			{"ZOOM_SDK_SECRET", c.SDKSecret != ""},
 		} {
-			if !v.set {
-				return nil, problem(v.name, "required by the agent granter (COHOST_GRANTERS=%s)", strings.Join(c.Granters, ","))
+			if !v.set && !p.has(v.name) {
+				p.add(problem(v.name, "required by the agent granter (COHOST_GRANTERS=%s)", strings.Join(c.Granters, ",")))
 			}
 		}
 	}
@@ -343,29 +411,75 @@ func Load(env Env) (*Config, error) {
 	case "error":
 		c.LogLevel = slog.LevelError
 	default:
-		return nil, problem("COHOST_LOG_LEVEL", "%q is not debug, info, warn or error", logLevel)
+		p.add(problem("COHOST_LOG_LEVEL", "%q is not debug, info, warn or error", logLevel))
 	}
-	if c.JobTimeout <= 0 {
-		return nil, problem("COHOST_JOB_TIMEOUT", "must be positive")
+	if c.JobTimeout <= 0 && !p.has("COHOST_JOB_TIMEOUT") {
+		p.add(problem("COHOST_JOB_TIMEOUT", "must be positive"))
 	}
-	if c.JobRescueAfter <= c.JobTimeout {
-		return nil, problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout)
+	if c.JobRescueAfter <= c.JobTimeout && !p.has("COHOST_JOB_TIMEOUT") && !p.has("COHOST_JOB_RESCUE_AFTER") {
+		p.add(problem("COHOST_JOB_RESCUE_AFTER", "must be longer than COHOST_JOB_TIMEOUT (%s), or running jobs would be rescued while still running", c.JobTimeout))
 	}
 	if c.Workers > MaxWorkers {
-		return nil, problem("COHOST_WORKERS", "%d is not between 1 and %d (unset: sized from the cores and the database pool)", c.Workers, MaxWorkers)
+		p.add(problem("COHOST_WORKERS", "%d is not between 1 and %d (unset: sized from the cores and the database pool)", c.Workers, MaxWorkers))
 	}
-	if c.Retention < MinRetention {
-		return nil, problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention)
+	if c.Retention < MinRetention && !p.has("COHOST_RETENTION") {
+		p.add(problem("COHOST_RETENTION", "%s is shorter than %s: Zoom re-delivers webhooks for about 85 minutes, and the ledger must outlive them (use a duration like 168h or 720h)", c.Retention, MinRetention))
 	}
-	if err := checkAdminSecret(c.AdminSecret); err != nil {
-		return nil, err
+	if !p.has("COHOST_ADMIN_SECRET") {
+		p.add(checkAdminSecret(c.AdminSecret))
+	}
+	if !p.has("COHOST_HOST_SESSION_TTL") {
+		p.add(checkHostPortal(c))
 	}
 	if c.PolicyFile != "" {
-		if _, err := os.Stat(c.PolicyFile); err != nil {
-			return nil, problem("COHOST_POLICY_FILE", "cannot read %s: %v", c.PolicyFile, unwrapPathError(err))
+		// Parsed here too (the server parses it again when it starts), so a
+		// mistake in it is reported with every other problem, with its line.
+		if _, err := policy.Load(c.PolicyFile); err != nil {
+			p.add(problem("COHOST_POLICY_FILE", "%v", err))
 		}
 	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// Bounds of COHOST_HOST_SESSION_TTL: a session starts meetings as their
+// host, so it is short; long enough to sign in and start one.
+const (
+	DefaultHostSessionTTL = 8 * time.Hour
+	MinHostSessionTTL     = 5 * time.Minute
+	MaxHostSessionTTL     = 12 * time.Hour
+)
+
+// checkHostPortal checks the host portal's variables: the sign-in app's
+// credentials go together, and the portal needs what it starts meetings with
+// (the host-client granter, COHOST_PUBLIC_URL) and a public URL where its
+// Secure cookies come back.
+func checkHostPortal(c *Config) error {
+	if c.HostSessionTTL < MinHostSessionTTL || c.HostSessionTTL > MaxHostSessionTTL {
+		return problem("COHOST_HOST_SESSION_TTL", "%s is not between %s and %s: a host's sign-in starts meetings as their host", c.HostSessionTTL, MinHostSessionTTL, MaxHostSessionTTL)
+	}
+	switch {
+	case c.SignInClientID == "" && c.SignInClientSecret == "":
+		return nil // the portal is off
+	case c.SignInClientID == "":
+		return problem("ZOOM_SIGNIN_CLIENT_ID", "required with ZOOM_SIGNIN_CLIENT_SECRET: the Client ID of the user-managed Zoom app hosts sign in with (docs/zoom-setup.md)")
+	case c.SignInClientSecret == "":
+		return problem("ZOOM_SIGNIN_CLIENT_SECRET", "required with ZOOM_SIGNIN_CLIENT_ID: the Client Secret of the sign-in app (or ZOOM_SIGNIN_CLIENT_SECRET_FILE)")
+	case !slices.Contains(c.Granters, GranterHostClient):
+		return problem("ZOOM_SIGNIN_CLIENT_ID", "the host portal starts meetings on the host page: add host-client to COHOST_GRANTERS (now %s), or unset ZOOM_SIGNIN_CLIENT_ID to turn the portal off", strings.Join(c.Granters, ","))
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return problem("COHOST_PUBLIC_URL", "%q must use https for the host portal (http only on localhost): browsers keep its Secure sign-in cookie only there", c.PublicURL)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // WebhookSecretStrings returns the webhook secrets as plain strings, current first.
@@ -402,12 +516,41 @@ func checkScriptURL(u string) error {
 	if err != nil || p.Host == "" || p.User != nil {
 		return problem(name, "%q is not an absolute script URL", u)
 	}
-	host := p.Hostname()
-	loopback := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
-	if p.Scheme != "https" && !(p.Scheme == "http" && loopback) {
+	if !secureScheme(p) {
 		return problem(name, "%q must use https (http only on localhost): the host page runs with the host's ZAK", u)
 	}
 	return nil
+}
+
+// checkPublicURL accepts COHOST_PUBLIC_URL: host links (their secret in the
+// fragment, the host's ZAK in the page's answers) and the OAuth redirect
+// travel under it, so https, or http only on a loopback host
+// (development); and cohost appends its own paths to it, so no user,
+// query or fragment.
+func checkPublicURL(u string) error {
+	const name = "COHOST_PUBLIC_URL"
+	p, err := url.Parse(u)
+	if err != nil || !p.IsAbs() || p.Host == "" {
+		return problem(name, "%q is not an absolute URL like https://cohost.example.com", u)
+	}
+	if !secureScheme(p) {
+		return problem(name, "%q must use https (http only on localhost or a loopback address): host links and the host's ZAK travel under it", u)
+	}
+	if p.User != nil || p.RawQuery != "" || p.ForceQuery || p.Fragment != "" || strings.HasSuffix(u, "#") {
+		return problem(name, "%q must have no user, query or fragment: cohost appends its own paths (/host/…, /oauth/callback) to it", u)
+	}
+	return nil
+}
+
+// secureScheme reports whether browsers reach u privately: https, or http
+// on a loopback host, which never leaves the machine.
+func secureScheme(u *url.URL) bool {
+	if u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	return u.Scheme == "http" && (host == "localhost" || ip != nil && ip.IsLoopback())
 }
 
 func checkHTTPURL(name, u string) error {
@@ -425,9 +568,11 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// reader reads variables and records what is wrong with their form in
+// problems, so that Load goes on and reports every problem at once.
 type reader struct {
-	env Env
-	err error
+	env      Env
+	problems problems
 }
 
 func (r *reader) str(name, def string) string {
@@ -440,26 +585,23 @@ func (r *reader) str(name, def string) string {
 // secret reads NAME, or the file named by NAME_FILE; setting both is an error
 // because one would silently win.
 func (r *reader) secret(name, def string) Secret {
-	if r.err != nil {
-		return ""
-	}
 	v, hasValue := r.env(name)
 	path, hasFile := r.env(name + "_FILE")
 	hasValue = hasValue && v != ""
 	hasFile = hasFile && path != ""
 	switch {
 	case hasValue && hasFile:
-		r.err = problem(name, "set either %s or %s_FILE, not both", name, name)
+		r.problems.add(problem(name, "set either %s or %s_FILE, not both", name, name))
 		return ""
 	case hasFile:
 		b, err := os.ReadFile(path)
 		if err != nil {
-			r.err = problem(name+"_FILE", "cannot read %s: %v", path, unwrapPathError(err))
+			r.problems.add(problem(name+"_FILE", "cannot read %s: %v", path, unwrapPathError(err)))
 			return ""
 		}
 		s := strings.TrimRight(string(b), "\r\n")
 		if s == "" {
-			r.err = problem(name+"_FILE", "%s is empty", path)
+			r.problems.add(problem(name+"_FILE", "%s is empty", path))
 		}
 		return Secret(s)
 	case hasValue:
@@ -470,12 +612,12 @@ func (r *reader) secret(name, def string) Secret {
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {
 	v := r.str(name, "")
-	if v == "" || r.err != nil {
+	if v == "" {
 		return def
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		r.err = problem(name, "%q is not a duration like 30s or 2m", v)
+		r.problems.add(problem(name, "%q is not a duration like 30s or 2m", v))
 		return def
 	}
 	return d
@@ -483,16 +625,16 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 
 func (r *reader) integer(name string, def int) int {
 	v := r.str(name, "")
-	if v == "" || r.err != nil {
+	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		r.err = problem(name, "%q is not a whole number", v)
+		r.problems.add(problem(name, "%q is not a whole number", v))
 		return def
 	}
 	if n < 1 {
-		r.err = problem(name, "%d is not a positive number", n)
+		r.problems.add(problem(name, "%d is not a positive number", n))
 		return def
 	}
 	return n
@@ -516,8 +658,8 @@ func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)
 func AdminSecret(env Env) (Secret, error) {
 	r := reader{env: env}
 	s := r.secret("COHOST_ADMIN_SECRET", "")
-	if r.err != nil {
-		return "", r.err
+	if err := r.problems.err(); err != nil {
+		return "", err
 	}
 	if s == "" {
 		return "", problem("COHOST_ADMIN_SECRET", "not set: the admin API is off; set it (or COHOST_ADMIN_SECRET_FILE) to a random string of at least 32 bytes (openssl rand -base64 48)")

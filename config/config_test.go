@@ -128,6 +128,22 @@ func TestLoadRejects(t *testing.T) {
 		{"workers not a number", with("COHOST_WORKERS", "many"), "COHOST_WORKERS"},
 		{"no workers", with("COHOST_WORKERS", "0"), "COHOST_WORKERS"},
 		{"too many workers", with("COHOST_WORKERS", "100000"), "COHOST_WORKERS"},
+		// COHOST_PUBLIC_URL carries host links and the host's ZAK: https only,
+		// http on loopback, and nothing cohost could not append a path to.
+		{"public url over http", with("COHOST_PUBLIC_URL", "http://cohost.example.com"), "COHOST_PUBLIC_URL"},
+		{"public url over http on a LAN address", with("COHOST_PUBLIC_URL", "http://192.168.1.20:8080"), "COHOST_PUBLIC_URL"},
+		{"public url with userinfo", with("COHOST_PUBLIC_URL", "https://user:pass@cohost.example.com"), "COHOST_PUBLIC_URL"},
+		{"public url with a query", with("COHOST_PUBLIC_URL", "https://cohost.example.com/?a=b"), "COHOST_PUBLIC_URL"},
+		{"public url with an empty query", with("COHOST_PUBLIC_URL", "https://cohost.example.com?"), "COHOST_PUBLIC_URL"},
+		{"public url with a fragment", with("COHOST_PUBLIC_URL", "https://cohost.example.com#x"), "COHOST_PUBLIC_URL"},
+		{"public url with an empty fragment", with("COHOST_PUBLIC_URL", "https://cohost.example.com#"), "COHOST_PUBLIC_URL"},
+		{"public url not a url", with("COHOST_PUBLIC_URL", "cohost.example.com"), "COHOST_PUBLIC_URL"},
+		{"public url ftp", with("COHOST_PUBLIC_URL", "ftp://cohost.example.com"), "COHOST_PUBLIC_URL"},
+		// A host page wait the grant gives up within leaves the next granter no turn.
+		{"host page wait equal to give-up", with("COHOST_PUBLIC_URL", "https://c.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+			"COHOST_HOST_PAGE_WAIT", "2m", "COHOST_GRANT_GIVE_UP_AFTER", "2m"), "COHOST_HOST_PAGE_WAIT"},
+		{"host page wait longer than give-up", with("COHOST_PUBLIC_URL", "https://c.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+			"COHOST_HOST_PAGE_WAIT", "300s"), "COHOST_HOST_PAGE_WAIT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,8 +155,18 @@ func TestLoadRejects(t *testing.T) {
 			if ce.Var != tt.wantVar {
 				t.Fatalf("error names %s, want %s: %v", ce.Var, tt.wantVar, err)
 			}
-			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), tt.wantVar) {
-				t.Fatalf("error is not one line starting with the variable: %q", err)
+			var ps config.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Load() error = %T, want config.Problems", err)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(ps) {
+				t.Fatalf("%d problems on %d lines: %q", len(ps), len(lines), err)
+			}
+			for i, p := range ps {
+				if !strings.HasPrefix(lines[i], p.Var+": ") {
+					t.Fatalf("line %d does not start with its variable %s: %q", i, p.Var, lines[i])
+				}
 			}
 			for _, secret := range []string{"whsec", "csecret"} {
 				if strings.Contains(err.Error(), secret) {
@@ -215,5 +241,168 @@ func TestAdminSecret(t *testing.T) {
 	}
 	if c, err := config.Load(config.FromMap(with("COHOST_ADMIN_SECRET", strings.Repeat("k", 32)))); err != nil || len(c.AdminSecret) != 32 {
 		t.Fatalf("Load with a 32-byte admin secret: %v", err)
+	}
+}
+
+func TestLoadAcceptsPublicURLs(t *testing.T) {
+	for _, u := range []string{"https://cohost.example.com", "https://cohost.example.com/", "https://cohost.example.com:8443",
+		"http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"} {
+		c, err := config.Load(config.FromMap(with("COHOST_PUBLIC_URL", u)))
+		if err != nil {
+			t.Errorf("COHOST_PUBLIC_URL=%s: %v", u, err)
+			continue
+		}
+		if strings.HasSuffix(c.PublicURL, "/") {
+			t.Errorf("COHOST_PUBLIC_URL=%s kept its trailing slash: %s", u, c.PublicURL)
+		}
+	}
+}
+
+// The host page wait and the give-up bound contradict each other only when
+// the host-client granter runs; the message names both and the fix.
+func TestHostPageWaitAndGiveUp(t *testing.T) {
+	hostClient := []string{"COHOST_PUBLIC_URL", "https://c.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s"}
+	_, err := config.Load(config.FromMap(with(append(hostClient, "COHOST_HOST_PAGE_WAIT", "5m", "COHOST_GRANT_GIVE_UP_AFTER", "2m")...)))
+	if err == nil {
+		t.Fatal("COHOST_HOST_PAGE_WAIT=5m with COHOST_GRANT_GIVE_UP_AFTER=2m was accepted")
+	}
+	for _, want := range []string{"COHOST_HOST_PAGE_WAIT", "COHOST_GRANT_GIVE_UP_AFTER", "5m0s", "2m0s", "lower", "raise"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if _, err := config.Load(config.FromMap(with(append(hostClient, "COHOST_HOST_PAGE_WAIT", "90s", "COHOST_GRANT_GIVE_UP_AFTER", "2m")...))); err != nil {
+		t.Fatalf("a wait shorter than the give-up bound: %v", err)
+	}
+	// Without the host-client granter nothing waits for a page.
+	if _, err := config.Load(config.FromMap(with("COHOST_HOST_PAGE_WAIT", "5m"))); err != nil {
+		t.Fatalf("a long wait with permissions alone: %v", err)
+	}
+}
+
+// Every problem is reported at once, each on its own line naming its
+// variable, so an operator does not fix them one restart at a time.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	_, err := config.Load(config.FromMap(map[string]string{
+		"ZOOM_WEBHOOK_SECRET_TOKEN_FILE": filepath.Join(dir, "missing"),
+		"ZOOM_CLIENT_SECRET":             "csecret",
+		"COHOST_ADDR":                    "8080",
+		"COHOST_DATABASE_URL":            "mysql://db",
+		"COHOST_PUBLIC_URL":              "http://cohost.example.com",
+		"COHOST_LOG_LEVEL":               "loud",
+		"COHOST_WORKERS":                 "many",
+		"COHOST_GRANTERS":                "permissions,magic",
+	}))
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Load() error = %v, want config.Problems", err)
+	}
+	want := []string{"ZOOM_WEBHOOK_SECRET_TOKEN_FILE", "COHOST_WORKERS", "COHOST_ADDR", "COHOST_DATABASE_URL", "COHOST_PUBLIC_URL",
+		"ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "COHOST_GRANTERS", "COHOST_LOG_LEVEL"}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Var)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("problems name %v, want %v:\n%v", got, want, err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, want[i]+": ") {
+			t.Errorf("line %d = %q, want it to start with %s", i, l, want[i])
+		}
+	}
+	// The unreadable secret file is not also reported as a missing secret.
+	if strings.Contains(err.Error(), "ZOOM_WEBHOOK_SECRET_TOKEN: required") {
+		t.Errorf("a secret whose file cannot be read is also reported as unset:\n%v", err)
+	}
+	if strings.Contains(err.Error(), "csecret") {
+		t.Errorf("a secret is printed:\n%v", err)
+	}
+}
+
+// A policy file YAML cannot read is a configuration problem like the others:
+// reported with them, naming COHOST_POLICY_FILE, the file and the line, in
+// the user's words.
+func TestLoadReportsPolicyFileProblems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte("meetings:\n  host_ids: yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(config.FromMap(with("COHOST_POLICY_FILE", path, "COHOST_LOG_LEVEL", "loud")))
+	var ps config.Problems
+	if !errors.As(err, &ps) || len(ps) != 2 {
+		t.Fatalf("Load() = %v, want two problems", err)
+	}
+	got := ps[1].Error()
+	for _, want := range []string{"COHOST_POLICY_FILE: ", path, "line 2", "meetings.host_ids", "a list of strings"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not say %q", got, want)
+		}
+	}
+	if strings.Contains(got, "!!") || strings.Contains(got, "cannot unmarshal") {
+		t.Errorf("%q is YAML's jargon", got)
+	}
+}
+
+// The host portal: off without a sign-in app; on with one, beside the host
+// client; refused when half-configured or where its cookie cannot work.
+func TestHostPortal(t *testing.T) {
+	hostClient := []string{"COHOST_PUBLIC_URL", "https://cohost.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s"}
+	c, err := config.Load(config.FromMap(with(hostClient...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SignInClientID != "" || c.SignInClientSecret != "" || c.HostSessionTTL != config.DefaultHostSessionTTL {
+		t.Errorf("defaults: %q %q %s", c.SignInClientID, c.SignInClientSecret, c.HostSessionTTL)
+	}
+	secretFile := filepath.Join(t.TempDir(), "signin")
+	if err := os.WriteFile(secretFile, []byte("signin-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = config.Load(config.FromMap(with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid",
+		"ZOOM_SIGNIN_CLIENT_SECRET_FILE", secretFile, "COHOST_HOST_SESSION_TTL", "12h")...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SignInClientID != "sid" || string(c.SignInClientSecret) != "signin-secret" || c.HostSessionTTL != 12*time.Hour {
+		t.Errorf("portal on: %q %s", c.SignInClientID, c.HostSessionTTL)
+	}
+	if s := fmt.Sprint(c.SignInClientSecret); strings.Contains(s, "signin-secret") {
+		t.Error("the sign-in secret prints")
+	}
+	// Over http on loopback (the demo, the tests): browsers keep Secure cookies there.
+	if _, err := config.Load(config.FromMap(with("COHOST_PUBLIC_URL", "http://127.0.0.1:8080", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+		"ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x"))); err != nil {
+		t.Errorf("http on loopback: %v", err)
+	}
+
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"id without secret", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid")...), "ZOOM_SIGNIN_CLIENT_SECRET"},
+		{"secret without id", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_SECRET", "x")...), "ZOOM_SIGNIN_CLIENT_ID"},
+		{"without the host client", with(append(hostClient, "COHOST_GRANTERS", "permissions", "ZOOM_SIGNIN_CLIENT_ID", "sid",
+			"ZOOM_SIGNIN_CLIENT_SECRET", "x")...), "ZOOM_SIGNIN_CLIENT_ID"},
+		{"over http elsewhere", with("COHOST_PUBLIC_URL", "http://cohost.example.com", "ZOOM_SDK_KEY", "k", "ZOOM_SDK_SECRET", "s",
+			"ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x"), "COHOST_PUBLIC_URL"},
+		{"session too long", with("COHOST_HOST_SESSION_TTL", "13h"), "COHOST_HOST_SESSION_TTL"},
+		{"session too short", with("COHOST_HOST_SESSION_TTL", "1m"), "COHOST_HOST_SESSION_TTL"},
+		{"secret and file both", with(append(hostClient, "ZOOM_SIGNIN_CLIENT_ID", "sid", "ZOOM_SIGNIN_CLIENT_SECRET", "x",
+			"ZOOM_SIGNIN_CLIENT_SECRET_FILE", secretFile)...), "ZOOM_SIGNIN_CLIENT_SECRET"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(config.FromMap(tt.env))
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Var != tt.wantVar {
+				t.Fatalf("Load: %v, want an error naming %s", err, tt.wantVar)
+			}
+			if strings.Contains(err.Error(), "signin-secret") {
+				t.Errorf("the error leaks the secret: %v", err)
+			}
+		})
 	}
 }

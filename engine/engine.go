@@ -31,8 +31,19 @@ type Config struct {
 	GiveUpAfter time.Duration
 	// Deauthorize deletes an account's Zoom tokens (app_deauthorized).
 	Deauthorize func(ctx context.Context, accountID string) error
+	// RoleRequests names who asked for a participant's co-host role in a way
+	// Zoom's role-change event cannot show (the host client's makeCoHost
+	// calls); nil when no such granter runs.
+	RoleRequests RoleRequests
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+}
+
+// RoleRequests tells whether a granter asked Zoom for a participant's
+// co-host role in a way only it knows (hostclient.Service: a makeCoHost it
+// issued is in flight or resolved), naming that granter, "" otherwise.
+type RoleRequests interface {
+	RoleRequestedBy(ctx context.Context, m grant.Meeting, p grant.Participant) (string, error)
 }
 
 // Engine holds what the workers share: the store, the granters, the policy
@@ -47,7 +58,11 @@ type Engine struct {
 	leadTime    time.Duration
 	giveUpAfter time.Duration
 	deauthorize func(ctx context.Context, accountID string) error
-	now         func() time.Time
+	roles       RoleRequests
+	// askers are the granters whose grant asks Zoom for the role itself
+	// (grant.RoleAsker), by name.
+	askers map[string]bool
+	now    func() time.Time
 }
 
 // New returns an engine for c.
@@ -56,7 +71,13 @@ func New(c Config) (*Engine, error) {
 		return nil, errors.New("engine: no store")
 	}
 	e := &Engine{store: c.Store, granters: c.Granters, policy: c.Policy, metrics: c.Metrics, logger: c.Logger,
-		leadTime: c.LeadTime, giveUpAfter: c.GiveUpAfter, deauthorize: c.Deauthorize, now: c.Now}
+		leadTime: c.LeadTime, giveUpAfter: c.GiveUpAfter, deauthorize: c.Deauthorize, roles: c.RoleRequests, now: c.Now,
+		askers: map[string]bool{}}
+	for _, g := range c.Granters {
+		if ra, ok := g.(grant.RoleAsker); ok && ra.AsksForRole() {
+			e.askers[g.Name()] = true
+		}
+	}
 	if e.policy == nil {
 		e.policy = &grant.Policy{}
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -405,9 +406,13 @@ func (e *Engine) left(ctx context.Context, stored *store.StoredEvent, ev *api.Ev
 	leftAt := ev.Time()
 	var result eventResult
 	var settled grant.Reason
-	err := e.inTx(ctx, func(tx store.Tx) error {
+	key, err := e.store.ParticipantKey(ctx, o.UUID, o.Participant.Key(), string(o.Participant.UserID))
+	if err != nil {
+		return eventResult{}, err
+	}
+	err = e.inTx(ctx, func(tx store.Tx) error {
 		settled = ""
-		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, o.Participant.Key())
+		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, key)
 		if err != nil {
 			return err
 		}
@@ -445,17 +450,35 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 	if t, err := time.Parse(time.RFC3339, p.DateTime); err == nil && t.After(at) {
 		at = t
 	}
+	accountID, meetingID := ev.Payload.AccountID, string(o.ID)
+	key, err := e.store.ParticipantKey(ctx, o.UUID, p.Key(), string(p.UserID))
+	if err != nil {
+		return eventResult{}, err
+	}
+	// Who asked for this role is read before the participant is locked: a
+	// makeCoHost the host page runs was recorded before the page could make
+	// it, so Zoom cannot report its role change earlier.
+	requestedBy := ""
+	if e.roles != nil {
+		requestedBy, err = e.roles.RoleRequestedBy(ctx, grant.Meeting{AccountID: accountID, ID: meetingID, UUID: o.UUID},
+			grant.Participant{AccountID: accountID, MeetingID: meetingID, MeetingUUID: o.UUID, Key: key, UserID: string(p.UserID)})
+		if err != nil {
+			return eventResult{}, err
+		}
+	}
 	var result eventResult
 	var confirmed grant.Participant
 	var first bool
-	err := e.inTx(ctx, func(tx store.Tx) error {
-		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, p.Key())
+	var credit string
+	err = e.inTx(ctx, func(tx store.Tx) error {
+		pt, err := tx.LockParticipant(ctx, accountID, meetingID, o.UUID, key)
 		if err != nil {
 			return err
 		}
-		pt, first = grant.ApplyConfirm(pt, at, stored.ReceivedAt)
+		credit = grant.CreditConfirmation(pt, requestedBy, e.askers)
+		pt, first = grant.ApplyConfirm(pt, at, stored.ReceivedAt, credit)
 		confirmed = pt
-		result = eventResult{label: resultConfirmed}
+		result = eventResult{label: resultConfirmed, detail: "by " + cmp.Or(credit, "not known yet")}
 		if !first {
 			result = eventResult{label: resultAlreadyConfirmed}
 		}
@@ -465,16 +488,17 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 		return e.markIn(ctx, tx, stored.ID, &result)
 	})
 	if err == nil && first {
-		granter := confirmed.Granter
-		if granter == "" {
-			granter = "unknown"
+		if credit != "" {
+			// An unattributed confirmation is counted once its grant names
+			// who (settle).
+			e.countGrant(credit, grant.StateConfirmed, "")
+			if !confirmed.JoinSeenAt.IsZero() {
+				e.observe(credit, "confirmed", stored.ReceivedAt.Sub(confirmed.JoinSeenAt))
+			}
 		}
-		e.countGrant(granter, grant.StateConfirmed, "")
-		if !confirmed.JoinSeenAt.IsZero() {
-			e.observe(granter, "confirmed", stored.ReceivedAt.Sub(confirmed.JoinSeenAt))
-		}
-		e.logger.InfoContext(ctx, "co-host confirmed by Zoom", "meeting_id", string(o.ID), "meeting_uuid", o.UUID,
-			"participant_key", p.Key(), "granter", granter, "time_to_cohost_ms", stored.ReceivedAt.Sub(confirmed.JoinSeenAt).Milliseconds())
+		e.logger.InfoContext(ctx, "co-host confirmed by Zoom", "meeting_id", meetingID, "meeting_uuid", o.UUID,
+			"participant_key", key, "granter", credit, "time_to_cohost_ms", stored.ReceivedAt.Sub(confirmed.JoinSeenAt).Milliseconds(),
+			"sentence", grant.Describe(confirmed, grant.Progress{}))
 	}
 	return result, err
 }

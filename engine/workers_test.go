@@ -73,6 +73,8 @@ type workerEnv struct {
 	st   *store.Store
 	jobs *sql.DB
 	now  time.Time
+	// events numbers the events a test feeds, so that each is a new fact.
+	events int64
 }
 
 func newWorkerEnv(t *testing.T, engineName string) *workerEnv {

@@ -7,7 +7,11 @@ import (
 
 // Error codes, in the style of benbjohnson/wtf: a small set that callers
 // branch on. The engine's failure classifier (engine/failure.go) is the one
-// place that turns a code into a retry decision.
+// place that turns a code into a retry decision; package handlers is the one
+// place that turns a code into an HTTP status (handlers/errors.go). A feature
+// may add codes of its own that its callers branch on (the host page
+// protocol's link_expired, say: api.HostErr*); the classifier fails on a
+// code it does not know, and handlers' table names each code's status.
 const (
 	EINVALID     = "invalid"      // bad input or unreadable data; retrying does not help
 	ENOTFOUND    = "not_found"    // the thing does not exist
@@ -22,8 +26,8 @@ type Error struct {
 	Code string
 	// Reason is what the grant fails with if this error ends it.
 	Reason Reason
-	// Message says what happened in words, for the log and the ledger's
-	// detail; it never carries a secret.
+	// Message says what happened and what to do, in words, for the log, the
+	// ledger's detail and an API's answer; it never carries a secret.
 	Message string
 	// RetryAfter is how long to wait before trying again, when the other
 	// side said (a 429's Retry-After) or the granter knows (a session still
@@ -55,3 +59,21 @@ func ErrorCode(err error) string {
 	}
 	return EINTERNAL
 }
+
+// The errors a store of the domain's records answers with (package store
+// returns them; code that declares a narrow store interface checks them
+// without importing it). Their texts name the store, which is where they come
+// from.
+var (
+	// ErrNotFound: a looked-up row does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrUnavailable wraps errors that mean the database cannot be reached;
+	// the caller answers 503 or retries.
+	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrInvalidData wraps errors that mean the database refused a value for
+	// good: writing it again fails again, so nobody is asked to retry.
+	ErrInvalidData = errors.New("store: the database refused the data")
+	// ErrConflict: a row changed between the read a write was computed from
+	// and the write; read again and recompute.
+	ErrConflict = errors.New("store: the row changed since it was read")
+)

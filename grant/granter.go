@@ -7,13 +7,24 @@ import (
 
 // Outcome is what a granter did for one participant.
 type Outcome struct {
-	State  State  // StateGranted, StateSkipped or StateFailed
-	Reason Reason // for skipped and failed
+	// State is StateGranted, StateConfirmed (what the granter did is Zoom's
+	// own confirmation), StateSkipped, StateFailed, or StatePending: the
+	// granter waits for something only time brings (a host page to open)
+	// and wants to be asked again at Until.
+	State  State
+	Reason Reason // for skipped and failed; for pending, what it waits for
 	// Detail adds what the other side said, for the ledger and the log.
 	Detail string
 	// AwaitConfirmation is true when Zoom will report the role change
 	// (meeting.participant_role_changed), which then confirms the grant.
 	AwaitConfirmation bool
+	// Until, on a pending outcome, is when to ask the granter again: the end
+	// of its wait (the moment a grant with no host page falls back to the
+	// next granter, or its give-up time). The engine schedules the grant for
+	// that moment; the granters after this one are not asked before it.
+	Until time.Time
+	// Progress says where the pending grant stands, for the log.
+	Progress Progress
 }
 
 // Granter is one route to co-host (docs/architecture.md): the co-host agent,

@@ -49,45 +49,67 @@ const (
 // the ledger holds.
 const ReasonOther = "other"
 
-// ReasonInfo is one registered reason: its code and its one sentence for
-// people, which completes "not co-host: …".
+// ReasonKind says whether a reason ends a grant on purpose (skip) or
+// because trying did not work (fail).
+type ReasonKind string
+
+// Reason kinds.
+const (
+	KindSkip ReasonKind = "skip"
+	KindFail ReasonKind = "fail"
+)
+
+// ReasonInfo is one registered reason: its code, its kind and its sentences
+// for people. Text completes "not co-host: …" once the grant has ended for
+// that reason; Waiting, for the reasons that can also hold a pending grant
+// for a while, says what holds it now ("in the waiting room: …").
 type ReasonInfo struct {
-	Code Reason
-	Text string
+	Code    Reason
+	Kind    ReasonKind
+	Text    string
+	Waiting string
 }
 
 // reasons is the registry: the only list of reasons in cohost. Metrics, the
-// admin API, the logs and the ledger all read it.
+// admin API, the logs, the ledger and every participant's sentence
+// (Describe) read it.
 var reasons = []ReasonInfo{
-	{ReasonHost, "they are the meeting's host"},
-	{ReasonAgent, "they are the co-host agent itself"},
-	{ReasonPhoneOnly, "they joined by phone only, without a Zoom client that can hold a role"},
-	{ReasonMeetingOutOfScope, "the meeting is out of the scope of COHOST_POLICY_FILE"},
-	{ReasonParticipantOutOfScope, "the participant is out of the scope of COHOST_POLICY_FILE (e.g. their email domain)"},
-	{ReasonNotSignedIn, "they were not signed in to Zoom, and the policy or the granter needs a signed-in user"},
-	{ReasonLeft, "they left before the grant was made"},
-	{ReasonMeetingEnded, "the meeting ended before the grant was made"},
-	{ReasonNotEligible, "they are not a signed-in licensed user of the host's account, which alternative hosts must be"},
-	{ReasonNotVisible, "the co-host agent did not see them in the meeting within the retry window"},
-	{ReasonAlternativeHostsLimit, "Zoom's limit of 100 meeting updates a day was reached"},
-	{ReasonAgentRejected, "the co-host agent refused to make them co-host"},
-	{ReasonAgentUnavailable, "the co-host agent could not be reached or kept failing until cohost gave up"},
-	{ReasonZoomRejected, "Zoom refused the change"},
-	{ReasonZoomAccessDenied, "Zoom refused the app's access or credentials; check the app's scopes and that it is installed"},
-	{ReasonZoomNotFound, "Zoom does not know the meeting or the user"},
-	{ReasonZoomUnavailable, "Zoom kept failing or could not be reached until cohost gave up"},
-	{ReasonRateLimited, "Zoom's or the agent's rate limit held until cohost gave up"},
-	{ReasonNoGranter, "no granter in COHOST_GRANTERS could grant them"},
-	{ReasonNoHostPage, "no host page was connected: the host did not run the meeting from cohost's host link in time"},
-	{ReasonNotInRoster, "the host page did not see them in the meeting's participant list in time"},
-	{ReasonOnHold, "they stayed in the waiting room; a participant there cannot be made co-host until admitted"},
-	{ReasonSDKTimeout, "Zoom's Meeting SDK did not confirm the co-host role in time"},
-	{ReasonSDKError, "Zoom's Meeting SDK refused the change (the detail has Zoom's code)"},
-	{ReasonTimeout, "the work timed out until cohost gave up"},
-	{ReasonStoreUnavailable, "cohost's database could not be reached until cohost gave up"},
-	{ReasonStoredDataInvalid, "what cohost stored for this meeting cannot be read back; its log has the cause"},
-	{ReasonUnprocessable, "the event about them could not be processed: the database refused a value for good, or what was stored no longer decodes (the detail says which)"},
-	{ReasonInternal, "cohost hit an unexpected error; its log has the cause"},
+	{ReasonHost, KindSkip, "they are the meeting's host", ""},
+	{ReasonAgent, KindSkip, "they are the co-host agent itself", ""},
+	{ReasonPhoneOnly, KindSkip, "they joined by phone only, without a Zoom client that can hold a role", ""},
+	{ReasonMeetingOutOfScope, KindSkip, "the meeting is out of the scope of COHOST_POLICY_FILE", ""},
+	{ReasonParticipantOutOfScope, KindSkip, "the participant is out of the scope of COHOST_POLICY_FILE (e.g. their email domain)", ""},
+	{ReasonNotSignedIn, KindSkip, "they were not signed in to Zoom, and the policy or the granter needs a signed-in user", ""},
+	{ReasonLeft, KindSkip, "they left before the grant was made", ""},
+	{ReasonMeetingEnded, KindSkip, "the meeting ended before the grant was made", ""},
+	{ReasonNotEligible, KindSkip, "they are not a signed-in licensed user of the host's account, which alternative hosts must be", ""},
+	{ReasonNotVisible, KindFail, "the co-host agent did not see them in the meeting within the retry window",
+		"the co-host agent does not see them in the meeting yet"},
+	{ReasonAlternativeHostsLimit, KindFail, "Zoom's limit of 100 meeting updates a day was reached", ""},
+	{ReasonAgentRejected, KindFail, "the co-host agent refused to make them co-host", ""},
+	{ReasonAgentUnavailable, KindFail, "the co-host agent could not be reached or kept failing until cohost gave up",
+		"the co-host agent cannot be reached or is failing"},
+	{ReasonZoomRejected, KindFail, "Zoom refused the change", ""},
+	{ReasonZoomAccessDenied, KindFail, "Zoom refused the app's access or credentials; check the app's scopes and that it is installed", ""},
+	{ReasonZoomNotFound, KindFail, "Zoom does not know the meeting or the user", ""},
+	{ReasonZoomUnavailable, KindFail, "Zoom kept failing or could not be reached until cohost gave up", "Zoom is failing or cannot be reached"},
+	{ReasonRateLimited, KindFail, "Zoom's or the agent's rate limit held until cohost gave up", "Zoom's or the agent's rate limit holds"},
+	{ReasonNoGranter, KindFail, "no granter in COHOST_GRANTERS could grant them", ""},
+	{ReasonNoHostPage, KindFail, "no host page ran the meeting: the host did not run it from cohost's host page in time",
+		"no host page runs this meeting"},
+	{ReasonNotInRoster, KindFail, "the host page did not see them in the meeting's participant list in time",
+		"not in the meeting's participant list on the host page yet"},
+	{ReasonOnHold, KindFail, "they stayed in the waiting room; a participant there cannot be made co-host until admitted",
+		"in the waiting room: admit them in Zoom's participant panel and they are made co-host"},
+	{ReasonSDKTimeout, KindFail, "Zoom's Meeting SDK did not confirm the co-host role in time",
+		"Zoom's Meeting SDK does not confirm makeCoHost in time"},
+	{ReasonSDKError, KindFail, "Zoom's Meeting SDK refused makeCoHost",
+		"Zoom's Meeting SDK refuses makeCoHost"},
+	{ReasonTimeout, KindFail, "the work timed out until cohost gave up", "the work is timing out"},
+	{ReasonStoreUnavailable, KindFail, "cohost's database could not be reached until cohost gave up", "cohost's database cannot be reached"},
+	{ReasonStoredDataInvalid, KindFail, "what cohost stored for this meeting cannot be read back; its log has the cause", ""},
+	{ReasonUnprocessable, KindFail, "the event about them could not be processed: the database refused a value for good, or what was stored no longer decodes (the detail says which)", ""},
+	{ReasonInternal, KindFail, "cohost hit an unexpected error; its log has the cause", "cohost is hitting an unexpected error; its log has the cause"},
 }
 
 var reasonIndex = func() map[Reason]int {
@@ -114,6 +136,23 @@ func (r Reason) Label() string {
 		return string(r)
 	}
 	return ReasonOther
+}
+
+// Kind is r's kind, KindFail for an unregistered reason.
+func (r Reason) Kind() ReasonKind {
+	if i, ok := reasonIndex[r]; ok {
+		return reasons[i].Kind
+	}
+	return KindFail
+}
+
+// Waiting says what holds a pending grant for r, in the present tense;
+// reasons that never hold one read as their Text.
+func (r Reason) Waiting() string {
+	if i, ok := reasonIndex[r]; ok && reasons[i].Waiting != "" {
+		return reasons[i].Waiting
+	}
+	return r.Text()
 }
 
 // Text is r's sentence for people ("they are the meeting's host").

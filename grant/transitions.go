@@ -52,16 +52,29 @@ func ApplyLeave(p Participant, at time.Time) Participant {
 	return p
 }
 
-// ApplyOutcome records what a granter did. It never downgrades a confirmed
-// grant (Zoom's role-change webhook can arrive before the granter's answer is
-// recorded). A granter may answer StateConfirmed itself when what it did is
-// Zoom's own confirmation (the Meeting SDK's makeCoHost resolves only once
-// the roster shows the co-host).
+// ApplyOutcome records what a granter did for p's pending grant. A grant
+// settled meanwhile (the participant left, the meeting ended, Zoom confirmed
+// the role) keeps that settlement: the first one stands, so a late answer
+// never turns "left before the grant" into a failure. A role Zoom confirmed
+// before anyone could be named (CreditConfirmation answered "") is credited
+// here: to this granter when its grant asked Zoom for the role or is Zoom's
+// own confirmation, else to the host. A pending outcome (a granter waiting
+// until a moment) changes nothing.
 func ApplyOutcome(p Participant, granter string, o Outcome, at time.Time) Participant {
-	if p.State == StateConfirmed {
+	switch p.State {
+	case StateConfirmed:
 		if p.Granter == "" {
-			p.Granter = granter
+			p.Granter = GranterHost
+			if o.State == StateConfirmed || o.State == StateGranted && o.AwaitConfirmation {
+				p.Granter = granter
+			}
 		}
+		return p
+	case StatePending:
+	default:
+		return p
+	}
+	if o.State == StatePending || o.State == "" {
 		return p
 	}
 	p.State, p.Granter, p.Reason, p.Detail = o.State, granter, o.Reason, o.Detail
@@ -81,22 +94,6 @@ func ApplySkip(p Participant, reason Reason) Participant {
 	}
 	p.State, p.Reason, p.Detail = StateSkipped, reason, ""
 	return p
-}
-
-// ApplyConfirm records Zoom's report that the participant became co-host
-// (at is Zoom's event time, seenAt when cohost received it). It reports
-// whether this is the first confirmation of the current join.
-func ApplyConfirm(p Participant, at, seenAt time.Time) (Participant, bool) {
-	if p.State == StateConfirmed && !at.After(p.ConfirmedAt) {
-		return p, false
-	}
-	first := p.State != StateConfirmed
-	p.State, p.Reason, p.Detail = StateConfirmed, "", ""
-	p.ConfirmedAt = at
-	if p.GrantedAt.IsZero() {
-		p.GrantedAt = seenAt
-	}
-	return p, first
 }
 
 // ApplyMeetingStatus moves a meeting to status at Zoom event time at,

@@ -20,7 +20,7 @@ func TestJoinLeaveOrdering(t *testing.T) {
 		t.Fatal("a repeated join made a second grant due")
 	}
 	p = grant.ApplyOutcome(p, "agent", grant.Outcome{State: grant.StateGranted}, at(11))
-	p, _ = grant.ApplyConfirm(p, at(11), at(11))
+	p, _ = grant.ApplyConfirm(p, at(11), at(11), "agent")
 	// Re-join at 30, then the leave of 20 arrives late: still present, re-granted once.
 	p, due = grant.ApplyJoin(p, grant.Join{At: at(30), Name: "A"})
 	if !due || p.State != grant.StatePending {
@@ -44,21 +44,21 @@ func TestJoinLeaveOrdering(t *testing.T) {
 
 func TestConfirmBeforeOutcome(t *testing.T) {
 	p, _ := grant.ApplyJoin(grant.Participant{}, grant.Join{At: at(1)})
-	p, first := grant.ApplyConfirm(p, at(2), at(2))
+	p, first := grant.ApplyConfirm(p, at(2), at(2), "")
 	if !first || p.State != grant.StateConfirmed {
 		t.Fatalf("confirm: first=%v state=%s", first, p.State)
 	}
-	p = grant.ApplyOutcome(p, "agent", grant.Outcome{State: grant.StateGranted}, at(3))
+	p = grant.ApplyOutcome(p, "agent", grant.Outcome{State: grant.StateGranted, AwaitConfirmation: true}, at(3))
 	if p.State != grant.StateConfirmed || p.Granter != "agent" {
 		t.Fatalf("outcome downgraded a confirmed grant: %s %s", p.State, p.Granter)
 	}
-	if _, first := grant.ApplyConfirm(p, at(2), at(4)); first {
+	if _, first := grant.ApplyConfirm(p, at(2), at(4), "agent"); first {
 		t.Fatal("a repeated confirmation counted as first")
 	}
 }
 
 func TestConfirmBeforeJoin(t *testing.T) {
-	p, first := grant.ApplyConfirm(grant.Participant{}, at(5), at(5))
+	p, first := grant.ApplyConfirm(grant.Participant{}, at(5), at(5), grant.GranterHost)
 	if !first {
 		t.Fatal("confirm of an unknown participant not recorded")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cohost-dev/cohost/agentclient"
 	"github.com/cohost-dev/cohost/api"
+	"github.com/cohost-dev/cohost/failure"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/meetingsdk"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -47,6 +48,11 @@ var _ grant.Granter = (*Agent)(nil)
 // Name implements grant.Granter.
 func (a *Agent) Name() string { return "agent" }
 
+// AsksForRole implements grant.RoleAsker: the agent's makeCoHost is a
+// request for the role, and the role change Zoom reports after it is the
+// agent's.
+func (a *Agent) AsksForRole() bool { return true }
+
 func (a *Agent) retryDelay(p grant.Participant) time.Duration {
 	if a.RetryDelay > 0 {
 		return a.RetryDelay
@@ -73,7 +79,7 @@ func (a *Agent) Grant(ctx context.Context, m grant.Meeting, p grant.Participant)
 	}
 	release, err := a.slots.acquire(ctx, m.AccountID+"/"+m.ID, a.PerMeeting)
 	if err != nil {
-		return grant.Outcome{}, agentFailure("waiting for a slot to call the agent", err, 0)
+		return grant.Outcome{}, failure.Agent("waiting for a slot to call the agent", err, 0)
 	}
 	defer release()
 	body := api.AgentCoHostRequest{ParticipantUUID: p.Key, UserID: p.UserID, UserName: p.Name, Email: p.Email}
@@ -98,7 +104,7 @@ func (a *Agent) Grant(ctx context.Context, m grant.Meeting, p grant.Participant)
 		_, _, err = a.Client.MakeCoHost(ctx, number, p.Key, body)
 	}
 	if err != nil {
-		return grant.Outcome{}, agentFailure("making the participant co-host", err, a.retryDelay(p))
+		return grant.Outcome{}, failure.Agent("making the participant co-host", err, a.retryDelay(p))
 	}
 	return grant.Outcome{State: grant.StateGranted, AwaitConfirmation: true}, nil
 }
@@ -110,7 +116,7 @@ func (a *Agent) Finish(ctx context.Context, m grant.Meeting) error {
 		return err
 	}
 	_, err = a.Client.CloseSession(ctx, number)
-	return agentFailure("leaving the meeting", err, 0)
+	return failure.Agent("leaving the meeting", err, 0)
 }
 
 // openSession asks the agent to join the meeting as its host. It reports
@@ -123,7 +129,7 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Partic
 	zc := zoomFor(a.Zoom, m.AccountID)
 	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
-		return false, zoomFailure("reading meeting "+m.ID, err)
+		return false, failure.Zoom("reading meeting "+m.ID, err)
 	}
 	if m.Status == grant.MeetingStarted && zm.Status != zoomclient.MeetingStatusStarted {
 		// cohostd's copy says live but Zoom no longer does: the host ended it
@@ -139,7 +145,7 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Partic
 	}
 	zak, _, err := zc.Users.ZAK(ctx, hostID)
 	if err != nil {
-		return false, zoomFailure("getting the host's ZAK", err)
+		return false, failure.Zoom("getting the host's ZAK", err)
 	}
 	sig, err := meetingsdk.Signature(a.SDKKey, a.SDKSecret, number, api.SDKRoleHost, time.Now())
 	if err != nil {
@@ -154,7 +160,7 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Partic
 		ZAK: zak, Signature: sig, DisplayName: a.DisplayName,
 	})
 	if err != nil {
-		return false, agentFailure("opening the agent's session", err, a.retryDelay(p))
+		return false, failure.Agent("opening the agent's session", err, a.retryDelay(p))
 	}
 	return joined, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cohost-dev/cohost/failure"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -117,7 +118,7 @@ func (g *AlternativeHosts) Prepare(context.Context, grant.Meeting) error { retur
 // of the meeting (for its next occurrences, which is what the route gives).
 func (g *AlternativeHosts) Finish(ctx context.Context, m grant.Meeting) error {
 	if err := g.Store.ClearAlternativeHostQueue(ctx, m.AccountID, m.ID); err != nil {
-		return storeFailure(err)
+		return failure.Store(err)
 	}
 	return nil
 }
@@ -155,7 +156,7 @@ func (g *AlternativeHosts) Grant(ctx context.Context, m grant.Meeting, p grant.P
 		return altHostNotEligible, nil
 	}
 	if err != nil {
-		return grant.Outcome{}, zoomFailure("looking up Zoom user "+p.ZoomUserID, err)
+		return grant.Outcome{}, failure.Zoom("looking up Zoom user "+p.ZoomUserID, err)
 	}
 	switch {
 	case !u.Licensed():
@@ -171,11 +172,11 @@ func (g *AlternativeHosts) Grant(ctx context.Context, m grant.Meeting, p grant.P
 
 	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
-		return grant.Outcome{}, zoomFailure("reading meeting "+m.ID, err)
+		return grant.Outcome{}, failure.Zoom("reading meeting "+m.ID, err)
 	}
 	if hostsInclude(currentAlternativeHosts(zm), email, u.ID) {
 		if err := g.Store.DequeueAlternativeHosts(ctx, m.AccountID, m.ID, email); err != nil {
-			return grant.Outcome{}, storeFailure(err)
+			return grant.Outcome{}, failure.Store(err)
 		}
 		return altHostGranted, nil
 	}
@@ -184,7 +185,7 @@ func (g *AlternativeHosts) Grant(ctx context.Context, m grant.Meeting, p grant.P
 	b := g.budget()
 	turn, err := g.Store.QueueAlternativeHost(ctx, m.AccountID, m.ID, email, now, b)
 	if err != nil {
-		return grant.Outcome{}, storeFailure(err)
+		return grant.Outcome{}, failure.Store(err)
 	}
 	switch {
 	case turn.Exhausted:
@@ -218,7 +219,7 @@ func (g *AlternativeHosts) flush(ctx context.Context, zc *zoomclient.Client, m g
 	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
 		end(store.AlternativeHostFlush{})
-		return zoomFailure("reading meeting "+m.ID, err)
+		return failure.Zoom("reading meeting "+m.ID, err)
 	}
 	merged, added := mergeAlternativeHosts(currentAlternativeHosts(zm), turn.Emails)
 	if len(added) == 0 {
@@ -245,7 +246,7 @@ func (g *AlternativeHosts) flush(ctx context.Context, zc *zoomclient.Client, m g
 			f.Remove = turn.Emails
 		}
 		end(f)
-		return zoomFailure("adding alternative hosts to meeting "+m.ID, err)
+		return failure.Zoom("adding alternative hosts to meeting "+m.ID, err)
 	}
 	end(store.AlternativeHostFlush{Patched: true, Remove: turn.Emails})
 	log.InfoContext(ctx, "alternative hosts added", "added", len(added), "alternative_hosts", len(merged),

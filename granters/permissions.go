@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cohost-dev/cohost/failure"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/zoomclient"
@@ -114,7 +115,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 	var zm *zoomclient.Meeting
 	if hostID == "" {
 		if zm, _, err = zc.Meetings.Get(ctx, number); err != nil {
-			return zoomFailure("reading meeting "+m.ID, err)
+			return failure.Zoom("reading meeting "+m.ID, err)
 		}
 		hostID = zm.HostID
 		if hostID == "" {
@@ -132,7 +133,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 		}
 		claim, err := g.Store.ClaimHostSettings(ctx, m.AccountID, hostID, m.ID, g.now(), g.lease())
 		if err != nil {
-			return storeFailure(err)
+			return failure.Store(err)
 		}
 		switch claim.Step {
 		case store.HostSettingsWait:
@@ -151,12 +152,12 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 			cur, err := readUserSettings(ctx, zc, hostID)
 			if err != nil {
 				_ = g.Store.AbandonHostSnapshot(context.WithoutCancel(ctx), m.AccountID, hostID, claim.Token)
-				return zoomFailure("reading the settings of host "+hostID, err)
+				return failure.Zoom("reading the settings of host "+hostID, err)
 			}
 			snap := snapshotOf(cur)
 			ok, err := g.Store.SaveHostSnapshot(ctx, m.AccountID, hostID, claim.Token, snap, g.now())
 			if err != nil {
-				return storeFailure(err)
+				return failure.Store(err)
 			}
 			if ok {
 				snapshot, current = snap, cur
@@ -172,7 +173,7 @@ func (g *Permissions) Prepare(ctx context.Context, m grant.Meeting) error {
 	detail := rep.String()
 	ok, err := g.Store.MarkHostMeetingApplied(ctx, m.AccountID, hostID, m.ID, detail)
 	if err != nil {
-		return storeFailure(err)
+		return failure.Store(err)
 	}
 	if !ok {
 		// Finish ran while we applied (a late Prepare of an ended meeting),
@@ -210,7 +211,7 @@ func (g *Permissions) Grant(ctx context.Context, m grant.Meeting, p grant.Partic
 	switch {
 	case err == nil && hm.Applied && !hm.Released:
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return grant.Outcome{}, storeFailure(err)
+		return grant.Outcome{}, failure.Store(err)
 	default:
 		if err := g.Prepare(ctx, m); err != nil {
 			return grant.Outcome{}, err
@@ -230,13 +231,13 @@ func (g *Permissions) Finish(ctx context.Context, m grant.Meeting) error {
 			return nil
 		}
 		if err != nil {
-			return storeFailure(err)
+			return failure.Store(err)
 		}
 		hostID = hm.HostID
 	}
 	rel, err := g.Store.ReleaseHostMeeting(ctx, m.AccountID, hostID, m.ID, g.now())
 	if err != nil {
-		return storeFailure(err)
+		return failure.Store(err)
 	}
 	if !rel.Restore {
 		return nil
@@ -254,7 +255,7 @@ func (g *Permissions) Finish(ctx context.Context, m grant.Meeting) error {
 	}
 	after, err := target.read(ctx)
 	if err != nil {
-		return zoomFailure("reading the settings of host "+hostID, err)
+		return failure.Zoom("reading the settings of host "+hostID, err)
 	}
 	var differ []string
 	for _, w := range want {
@@ -263,7 +264,7 @@ func (g *Permissions) Finish(ctx context.Context, m grant.Meeting) error {
 		}
 	}
 	if _, err := g.Store.CompleteHostRestore(ctx, m.AccountID, hostID, rel.Token); err != nil {
-		return storeFailure(err)
+		return failure.Store(err)
 	}
 	attrs := []any{"account_id", m.AccountID, "host_id", hostID, "meeting_id", m.ID, "settings", len(want)}
 	if len(differ) > 0 || len(refused) > 0 {
@@ -305,7 +306,7 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 	ut := userTarget(zc, hostID)
 	if current == nil {
 		if current, err = ut.read(ctx); err != nil {
-			return profileReport{}, zoomFailure("reading the settings of host "+hostID, err)
+			return profileReport{}, failure.Zoom("reading the settings of host "+hostID, err)
 		}
 	}
 	refused, patched, err := applyValues(ctx, ut, current, userWant)
@@ -315,7 +316,7 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 	userAfter := current
 	if patched || len(refused) > 0 {
 		if userAfter, err = ut.read(ctx); err != nil {
-			return profileReport{}, zoomFailure("reading the settings of host "+hostID, err)
+			return profileReport{}, failure.Zoom("reading the settings of host "+hostID, err)
 		}
 	}
 
@@ -331,7 +332,7 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 		meetingNow, err = mt.read(ctx)
 	}
 	if err != nil {
-		return profileReport{}, zoomFailure("reading meeting "+m.ID, err)
+		return profileReport{}, failure.Zoom("reading meeting "+m.ID, err)
 	}
 	mRefused, mPatched, err := applyValues(ctx, mt, meetingNow, meetingWant)
 	if err != nil {
@@ -343,7 +344,7 @@ func (g *Permissions) apply(ctx context.Context, zc *zoomclient.Client, m grant.
 	meetingAfter := meetingNow
 	if mPatched || len(mRefused) > 0 {
 		if meetingAfter, err = mt.read(ctx); err != nil {
-			return profileReport{}, zoomFailure("reading meeting "+m.ID, err)
+			return profileReport{}, failure.Zoom("reading meeting "+m.ID, err)
 		}
 	}
 

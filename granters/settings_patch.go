@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cohost-dev/cohost/failure"
 	"github.com/cohost-dev/cohost/zoomclient"
 )
 
@@ -117,7 +118,7 @@ func applyValues(ctx context.Context, t settingsTarget, current map[string]any, 
 		return refused, false, nil
 	}
 	if msg, ok := fieldRefusal(err); !ok {
-		return refused, false, zoomFailure(t.what, err)
+		return refused, false, failure.Zoom(t.what, err)
 	} else if len(diff) == 1 {
 		refused[diff[0].Path] = msg
 		return refused, false, nil
@@ -134,7 +135,7 @@ func applyValues(ctx context.Context, t settingsTarget, current map[string]any, 
 		}
 		msg, ok := fieldRefusal(err)
 		if !ok {
-			return refused, patched, zoomFailure(t.what, err)
+			return refused, patched, failure.Zoom(t.what, err)
 		}
 		refused[d.Path] = msg
 	}

@@ -59,11 +59,15 @@ const shortSecretDetail = "COHOST_ADMIN_SECRET is shorter than 32 bytes, so the 
 type Admin struct {
 	store  AdminStore
 	links  HostLinks
+	pages  HostPages
 	secret []byte
 	// offDetail says why the API is off.
 	offDetail string
 	logger    *slog.Logger
 	parser    *jwt.Parser
+	// secureCookies marks River UI's session cookie Secure: browsers reach
+	// cohostd over https (WithPublicURL).
+	secureCookies bool
 }
 
 // HostLinks mints and revokes host links (hostclient.Service).
@@ -72,9 +76,31 @@ type HostLinks interface {
 	RevokeLinks(ctx context.Context, meetingID string) (int64, error)
 }
 
+// WithPublicURL says where browsers reach cohostd (COHOST_PUBLIC_URL): River
+// UI's session cookie is Secure unless that is a plain-http (loopback) URL.
+// The scheme comes from configuration only, never from a request's
+// X-Forwarded-Proto, which any client can send. Unset, the cookie is Secure.
+func (a *Admin) WithPublicURL(publicURL string) *Admin {
+	a.secureCookies = !strings.HasPrefix(strings.ToLower(publicURL), "http://")
+	return a
+}
+
 // WithHostLinks turns on POST and DELETE /v1/meetings/{meetingId}/host-link.
 func (a *Admin) WithHostLinks(l HostLinks) *Admin {
 	a.links = l
+	return a
+}
+
+// HostPages says whether a host page runs a meeting and where the host
+// client stands with each participant (hostclient.Service).
+type HostPages interface {
+	DescribeMeeting(ctx context.Context, m grant.Meeting, ps []grant.Participant) (hostclient.MeetingView, error)
+}
+
+// WithHostPages makes GET /v1/meetings/{meetingId} say whether a host page
+// runs the meeting, and give the host client's words for each participant.
+func (a *Admin) WithHostPages(p HostPages) *Admin {
+	a.pages = p
 	return a
 }
 
@@ -86,9 +112,10 @@ func NewAdmin(st AdminStore, secret []byte, logger *slog.Logger) *Admin {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Admin{
-		store:  st,
-		secret: append([]byte(nil), secret...),
-		logger: logger,
+		secureCookies: true,
+		store:         st,
+		secret:        append([]byte(nil), secret...),
+		logger:        logger,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithAudience(api.AdminJWTAudience),
@@ -297,9 +324,8 @@ func (a *Admin) listMeetings(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return
 	}
 	ctx := r.Context()
@@ -336,8 +362,26 @@ func (a *Admin) getMeeting(w http.ResponseWriter, r *http.Request) {
 	for _, g := range gs {
 		out.Granters = append(out.Granters, api.AdminGranterState{Granter: g.Granter, State: string(g.Phase), Detail: g.Detail, At: timePtr(g.At)})
 	}
+	var sentences map[string]string
+	if a.pages != nil {
+		v, err := a.pages.DescribeMeeting(ctx, m, ps)
+		if err != nil {
+			a.storeError(w, r, err)
+			return
+		}
+		sentences = v.Sentences
+		out.Meeting.HostPage = &api.AdminHostPage{State: v.Page, Since: timePtr(v.PageSince), Connection: v.Connection,
+			FallbackAt: timePtr(v.FallbackAt), Summary: v.Summary()}
+		if !v.FallbackAt.IsZero() {
+			out.Meeting.HostPage.FallbackTo = v.FallbackTo
+		}
+	}
 	for _, p := range ps {
-		out.Participants = append(out.Participants, adminParticipant(p))
+		ap := adminParticipant(p)
+		if s, ok := sentences[p.Key]; ok {
+			ap.Summary = s
+		}
+		out.Participants = append(out.Participants, ap)
 	}
 	writeJSONTagged(w, r, out)
 }
@@ -400,18 +444,11 @@ func (a *Admin) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the grant ledger could not be read; cohostd's log has the cause")
 }
 
-// isMeetingID reports whether s looks like a Zoom meeting id: digits only.
-func isMeetingID(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// invalidMeetingIDDetail answers a {meetingId} that is not canonical
+// (api.CanonicalMeetingID): refused, never rewritten, so that one meeting
+// has one key for its ledger rows and its host links.
+const invalidMeetingIDDetail = "meetingId is not a Zoom meeting id in its one form: " + api.MeetingIDForm +
+	"; not the meeting uuid, not zero-padded"
 
 // adminMeeting is a meeting of the ledger with its participants counted by state (byState).
 func adminMeeting(m grant.Meeting, byState map[grant.State]int) api.AdminMeeting {
@@ -466,7 +503,7 @@ func adminParticipant(p grant.Participant) api.AdminParticipant {
 		Reason:          string(p.Reason),
 		ReasonText:      reasonText(p.Reason),
 		Detail:          p.Detail,
-		Summary:         grantSummary(p),
+		Summary:         grant.Describe(p, grant.Progress{}),
 		JoinSeenAt:      timePtr(p.JoinSeenAt),
 		GrantedAt:       timePtr(p.GrantedAt),
 		ConfirmedAt:     timePtr(p.ConfirmedAt),
@@ -501,46 +538,6 @@ func reasonText(r grant.Reason) string {
 	return r.Text()
 }
 
-// grantSummary answers "did this participant get co-host, and if not, why".
-func grantSummary(p grant.Participant) string {
-	via := ""
-	if p.Granter != "" {
-		via = " via " + p.Granter
-	}
-	why := p.Reason.Text()
-	if p.Detail != "" && p.State == grant.StateFailed {
-		why += " (" + p.Detail + ")"
-	}
-	switch p.State {
-	case grant.StateConfirmed:
-		s := "co-host: Zoom confirmed the role change" + via
-		if ms := sinceJoinMS(p.JoinSeenAt, p.ConfirmedAt); ms != nil {
-			s += fmt.Sprintf(", %d ms after cohost saw the join", *ms)
-		}
-		return s
-	case grant.StateGranted:
-		switch p.Granter {
-		case "agent":
-			return "granted via agent: the co-host agent made them co-host; Zoom has not confirmed the role change yet"
-		case "permissions":
-			return "granted via permissions: they have co-host abilities through the meeting's settings, not the co-host role"
-		case "alternative-hosts":
-			return "granted via alternative-hosts: they are an alternative host and become co-host when they join signed in"
-		}
-		return "granted" + via
-	case grant.StatePending:
-		if p.Attempts > 0 {
-			return fmt.Sprintf("pending: not granted yet after %d attempts", p.Attempts)
-		}
-		return "pending: not granted yet"
-	case grant.StateSkipped:
-		return "not co-host (skipped): " + why
-	case grant.StateFailed:
-		return fmt.Sprintf("not co-host (failed%s after %d attempts): %s", via, p.Attempts, why)
-	}
-	return string(p.State)
-}
-
 // maxHostLinkBody bounds the optional body of POST .../host-link.
 const maxHostLinkBody = 4 << 10
 
@@ -558,7 +555,7 @@ func (a *Admin) mintHostLink(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := dec.Decode(&req); err != nil || api.CheckUniqueKeys(body) != nil {
 			writeError(w, http.StatusBadRequest, api.AdminErrInvalidBody, `the body must be {"account_id": "...", "ttl": "2h"} (both optional)`)
 			return
 		}
@@ -566,7 +563,7 @@ func (a *Admin) mintHostLink(w http.ResponseWriter, r *http.Request) {
 	mint := hostclient.MintRequest{MeetingID: id, AccountID: req.AccountID}
 	if req.TTL != "" {
 		if mint.TTL, err = time.ParseDuration(req.TTL); err != nil || mint.TTL <= 0 {
-			writeError(w, http.StatusBadRequest, hostclient.ErrCodeInvalidTTL, "ttl must be a duration like 90m or 4h, at most 24h")
+			writeError(w, http.StatusBadRequest, api.AdminErrInvalidTTL, "ttl must be a duration like 90m or 4h, at most 24h")
 			return
 		}
 	}
@@ -592,9 +589,8 @@ func (a *Admin) revokeHostLinks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) hostLinksOn(w http.ResponseWriter, id string) bool {
-	if !isMeetingID(id) {
-		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID,
-			"meetingId must be the numeric Zoom meeting id (the digits of the join URL), not the meeting uuid")
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.AdminErrInvalidMeetingID, invalidMeetingIDDetail)
 		return false
 	}
 	if a.links == nil {
@@ -606,14 +602,5 @@ func (a *Admin) hostLinksOn(w http.ResponseWriter, id string) bool {
 }
 
 func (a *Admin) hostLinkError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *hostclient.Error
-	if errors.As(err, &he) {
-		if he.Status >= 500 {
-			a.logger.WarnContext(r.Context(), "admin API: host link failed", "path", r.URL.Path, "code", he.Code, "error", err.Error())
-		}
-		writeError(w, he.Status, he.Code, he.Detail)
-		return
-	}
-	a.logger.ErrorContext(r.Context(), "admin API: host link failed", "path", r.URL.Path, "error", err.Error())
-	writeError(w, http.StatusInternalServerError, api.AdminErrInternal, "the host link could not be made; cohostd's log has the cause")
+	writeDomainError(w, r, a.logger, "admin API: host link", err)
 }

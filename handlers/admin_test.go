@@ -405,7 +405,7 @@ func TestAdminLedger(t *testing.T) {
 					Participants: []api.AdminParticipant{
 						{MeetingUUID: seededUUID, Key: "p-alice", UserID: "16778240", Name: "Alice", Email: "alice@example.com",
 							SignedIn: true, JoinedAt: at(t0.Add(time.Minute)), Present: true, State: "confirmed", Granter: "agent",
-							Summary:    "co-host: Zoom confirmed the role change via agent, 1000 ms after cohost saw the join",
+							Summary:    "co-host: made co-host by the co-host agent; Zoom confirmed the role change, 1000 ms after cohost saw the join",
 							JoinSeenAt: at(joinSeen), GrantedAt: at(joinSeen.Add(450 * time.Millisecond)),
 							ConfirmedAt: at(joinSeen.Add(time.Second)), TimeToGrantMS: ms(450), TimeToConfirmMS: ms(1000), Attempts: 1},
 						{MeetingUUID: seededUUID, Key: "p-phone", UserID: "16778241", Name: "Caller",

@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -43,21 +42,13 @@ func (a *Admin) MountConsole(r chi.Router, files ConsoleFiles) {
 			writeError(w, http.StatusInternalServerError, "internal", "the console could not be rendered; cohostd's log has the cause")
 			return
 		}
-		hostHeaders(w)
-		w.Header().Set("Content-Security-Policy", files.CSP())
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		htmlHeaders(w, files.CSP())
 		_, _ = w.Write(b.Bytes())
 	})
 	r.Get(ConsolePath+"/", http.RedirectHandler(ConsolePath, http.StatusMovedPermanently).ServeHTTP)
-	assets := http.StripPrefix(ConsolePath+"/assets/", http.FileServerFS(files.Assets()))
+	assets := http.StripPrefix(ConsolePath+"/assets/", fileServer(files.Assets()))
 	r.Get(ConsolePath+"/assets/*", func(w http.ResponseWriter, r *http.Request) {
 		hostHeaders(w)
-		if strings.HasSuffix(r.URL.Path, "/") {
-			// A folder: the file server would list it.
-			writeError(w, http.StatusNotFound, "not_found", "no such file")
-			return
-		}
 		// Revalidated on every load, so a new cohostd's console is never mixed with an old
 		// one's modules.
 		w.Header().Set("Cache-Control", "no-cache")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/hostclient"
-	"github.com/cohost-dev/cohost/store"
 )
 
 // HostPageFiles is the host page itself (package web): its HTML, the files
@@ -29,9 +27,9 @@ type HostPageFiles interface {
 // HostClient is what the host page's protocol needs of cohostd
 // (hostclient.Service).
 type HostClient interface {
-	Authenticate(ctx context.Context, secret, meetingID string) (store.HostLink, error)
-	Start(ctx context.Context, l store.HostLink) (api.HostStartResponse, error)
-	Sync(ctx context.Context, l store.HostLink, req api.HostSyncRequest) (api.HostSyncResponse, error)
+	Authenticate(ctx context.Context, secret, meetingID string) (hostclient.LinkRecord, error)
+	Start(ctx context.Context, l hostclient.LinkRecord) (api.HostStartResponse, error)
+	Sync(ctx context.Context, l hostclient.LinkRecord, req api.HostSyncRequest) (api.HostSyncResponse, error)
 }
 
 // maxSyncBody bounds a sync: a roster of 1,000 participants fits with room.
@@ -45,7 +43,8 @@ const maxSyncBody = 512 << 10
 //	POST /host/api/v1/meetings/{meetingId}/sync         api.HostSyncRequest → api.HostSyncResponse
 //
 // Every API request carries the link's secret as a bearer token; nothing of
-// it, nor of the ZAK or the signature, reaches a log line.
+// it, nor of the ZAK or the signature, reaches a log line. Every answer is
+// cross-origin isolated (isolated), so the SDK gets SharedArrayBuffer.
 type HostPage struct {
 	Files  HostPageFiles
 	Client HostClient
@@ -54,14 +53,15 @@ type HostPage struct {
 
 // Mount adds the routes to r.
 func (h *HostPage) Mount(r chi.Router) {
-	r.Get("/host/{meetingId}", h.page)
-	assets := http.StripPrefix("/host/assets/", http.FileServerFS(h.Files.Assets()))
-	r.Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
+	r.With(isolated).Get("/host/{meetingId}", h.page)
+	assets := http.StripPrefix("/host/assets/", fileServer(h.Files.Assets()))
+	r.With(isolated).Get("/host/assets/*", func(w http.ResponseWriter, r *http.Request) {
 		hostHeaders(w)
 		w.Header().Set("Cache-Control", "no-cache")
 		assets.ServeHTTP(w, r)
 	})
 	r.Route(api.HostAPIPrefix+"/meetings/{meetingId}", func(r chi.Router) {
+		r.Use(isolated)
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hostHeaders(w)
@@ -91,8 +91,12 @@ func (h *HostPage) log() *slog.Logger {
 
 func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such page; a host link looks like /host/<meeting id>#<secret>")
+	if !api.CanonicalMeetingID(id) {
+		// A link minted for a non-canonical id by an older build ends here
+		// too: its meeting's revocation could not reach it.
+		hostHeaders(w)
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "this is not a host link cohost issues: a host link looks like /host/<meeting id>#<secret>, and "+
+			api.MeetingIDForm+"; ask for a new link")
 		return
 	}
 	var b bytes.Buffer
@@ -101,19 +105,17 @@ func (h *HostPage) page(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "the host page could not be rendered; cohostd's log has the cause")
 		return
 	}
-	hostHeaders(w)
-	w.Header().Set("Content-Security-Policy", h.Files.CSP())
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w, h.Files.CSP())
 	_, _ = w.Write(b.Bytes())
 }
 
 // authenticate checks the bearer secret for the URL's meeting.
-func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (store.HostLink, bool) {
+func (h *HostPage) authenticate(w http.ResponseWriter, r *http.Request) (hostclient.LinkRecord, bool) {
 	id := chi.URLParam(r, "meetingId")
-	if !isMeetingID(id) {
-		writeError(w, http.StatusNotFound, "not_found", "no such meeting route")
-		return store.HostLink{}, false
+	if !api.CanonicalMeetingID(id) {
+		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the URL's meeting id is not canonical: "+api.MeetingIDForm+
+			"; a link for another form of the id is not valid, ask for a new link")
+		return hostclient.LinkRecord{}, false
 	}
 	secret := ""
 	if v := r.Header.Values("Authorization"); len(v) == 1 {
@@ -155,7 +157,7 @@ func (h *HostPage) sync(w http.ResponseWriter, r *http.Request) {
 	var req api.HostSyncRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	if err := dec.Decode(&req); err != nil || dec.More() || api.CheckUniqueKeys(body) != nil {
 		writeError(w, http.StatusBadRequest, api.HostErrBadRequest, "the sync body is not a HostSyncRequest (api/hostpage.go)")
 		return
 	}
@@ -167,17 +169,8 @@ func (h *HostPage) sync(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// fail answers an error of the host client; only internal failures are
-// logged with their cause, and never with the secret.
+// fail answers an error of the host client; only failures on cohost's side
+// are logged with their cause, and never with the secret.
 func (h *HostPage) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var he *hostclient.Error
-	if errors.As(err, &he) {
-		if he.Status >= 500 {
-			h.log().WarnContext(r.Context(), "host page request failed", "path", r.URL.Path, "code", he.Code, "error", err.Error())
-		}
-		writeError(w, he.Status, he.Code, he.Detail)
-		return
-	}
-	h.log().ErrorContext(r.Context(), "host page request failed", "path", r.URL.Path, "error", err.Error())
-	writeError(w, http.StatusInternalServerError, "internal", "cohostd failed; its log has the cause")
+	writeDomainError(w, r, h.log(), "host page request", err)
 }

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/api"
+	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostclient"
-	"github.com/cohost-dev/cohost/store"
 )
 
 const goodSecret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-x"
@@ -37,24 +37,24 @@ type fakeHostClient struct {
 	err   error
 }
 
-func (f *fakeHostClient) Authenticate(_ context.Context, secret, meetingID string) (store.HostLink, error) {
+func (f *fakeHostClient) Authenticate(_ context.Context, secret, meetingID string) (hostclient.LinkRecord, error) {
 	switch {
 	case secret == "":
-		return store.HostLink{}, &hostclient.Error{Status: 401, Code: api.HostErrLinkMissing, Detail: "no link"}
+		return hostclient.LinkRecord{}, &grant.Error{Code: api.HostErrLinkMissing, Message: "no link"}
 	case secret != goodSecret:
-		return store.HostLink{}, &hostclient.Error{Status: 401, Code: api.HostErrLinkInvalid, Detail: "not a link"}
+		return hostclient.LinkRecord{}, &grant.Error{Code: api.HostErrLinkInvalid, Message: "not a link"}
 	}
-	return store.HostLink{AccountID: "acct", MeetingID: meetingID}, nil
+	return hostclient.LinkRecord{AccountID: "acct", MeetingID: meetingID}, nil
 }
 
-func (f *fakeHostClient) Start(context.Context, store.HostLink) (api.HostStartResponse, error) {
+func (f *fakeHostClient) Start(context.Context, hostclient.LinkRecord) (api.HostStartResponse, error) {
 	if f.err != nil {
 		return api.HostStartResponse{}, f.err
 	}
 	return api.HostStartResponse{MeetingID: "81234567890", ZAK: "zak-value", Signature: "sig-value", SessionID: "s1"}, nil
 }
 
-func (f *fakeHostClient) Sync(_ context.Context, _ store.HostLink, req api.HostSyncRequest) (api.HostSyncResponse, error) {
+func (f *fakeHostClient) Sync(_ context.Context, _ hostclient.LinkRecord, req api.HostSyncRequest) (api.HostSyncResponse, error) {
 	f.syncs = append(f.syncs, req)
 	return api.HostSyncResponse{Action: api.HostAction{Kind: api.HostActionWait}, SyncMS: 1000}, nil
 }
@@ -106,7 +106,7 @@ func TestHostPageHeaders(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 404 {
+	if r := hostDo(t, srv, "GET", "/host/not-a-meeting", "", ""); r.status != 400 {
 		t.Errorf("a non-numeric meeting id: %d", r.status)
 	}
 	if r := hostDo(t, srv, "GET", "/host/assets/host.js", "", ""); r.status != 200 || r.header.Get("Referrer-Policy") != "no-referrer" {
@@ -134,8 +134,10 @@ func TestHostAPIErrors(t *testing.T) {
 		{"sync: not json", sync, "Bearer " + goodSecret, "{", 400, api.HostErrBadRequest},
 		{"sync: unknown field", sync, "Bearer " + goodSecret, `{"session_id":"s1","connection":"Connected","zak":"x"}`, 400, api.HostErrBadRequest},
 		{"sync: two objects", sync, "Bearer " + goodSecret, `{"session_id":"s1"}{}`, 400, api.HostErrBadRequest},
+		{"sync: a key twice", sync, "Bearer " + goodSecret, `{"session_id":"s1","connection":"Connected","session_id":"s2"}`, 400, api.HostErrBadRequest},
+		{"sync: a key twice in the roster", sync, "Bearer " + goodSecret, `{"session_id":"s1","roster":[{"user_id":1,"user_name":"Ann","user_name":"Host"}]}`, 400, api.HostErrBadRequest},
 		{"sync: too large", sync, "Bearer " + goodSecret, `{"roster":[` + strings.Repeat(`{"user_name":"xxxxxxxxxxxxxxxx"},`, 20000) + `{}]}`, 413, api.HostErrBadRequest},
-		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 404, "not_found"},
+		{"bad meeting id", "/host/api/v1/meetings/abc/start", "Bearer " + goodSecret, "", 400, api.HostErrBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,7 +151,7 @@ func TestHostAPIErrors(t *testing.T) {
 		t.Errorf("GET start: %d", r.status)
 	}
 	// A Zoom failure reaches the page with its detail; the cause is logged.
-	c.err = &hostclient.Error{Status: 502, Code: api.HostErrZoom, Detail: "getting the host's ZAK: Zoom answered 404 (code 1001: User does not exist)"}
+	c.err = &grant.Error{Code: api.HostErrZoom, Message: "getting the host's ZAK: Zoom answered 404 (code 1001: User does not exist)"}
 	r := hostDo(t, srv, "POST", start, "Bearer "+goodSecret, "")
 	if r.status != 502 || r.errorBody(t).Error != api.HostErrZoom || !strings.Contains(r.errorBody(t).Detail, "1001") {
 		t.Fatalf("zoom failure: %d %s", r.status, r.body)
@@ -239,7 +241,8 @@ func TestAdminHostLink(t *testing.T) {
 		{"bad meeting id", on, "POST", "/v1/meetings/abc/host-link", "", true, 400, api.AdminErrInvalidMeetingID},
 		{"bad body", on, "POST", path, `{"ttl":5}`, true, 400, api.AdminErrInvalidBody},
 		{"unknown field", on, "POST", path, `{"expires":"1h"}`, true, 400, api.AdminErrInvalidBody},
-		{"bad ttl", on, "POST", path, `{"ttl":"soon"}`, true, 400, hostclient.ErrCodeInvalidTTL},
+		{"a key twice", on, "POST", path, `{"ttl":"1h","TTL":"24h"}`, true, 400, api.AdminErrInvalidBody},
+		{"bad ttl", on, "POST", path, `{"ttl":"soon"}`, true, 400, api.AdminErrInvalidTTL},
 		{"wrong method", on, "PUT", path, "", true, 405, api.AdminErrMethodNotAllowed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,8 +256,8 @@ func TestAdminHostLink(t *testing.T) {
 		t.Errorf("Allow = %q", r.header.Get("Allow"))
 	}
 	// The host client's own refusals pass through with their status and words.
-	links.err = &hostclient.Error{Status: 422, Code: hostclient.ErrCodeHostNotInAccount, Detail: "the meeting's host is not a user of the account"}
-	if r := do(on, "POST", path, "", true); r.status != 422 || r.errorBody(t).Error != hostclient.ErrCodeHostNotInAccount {
+	links.err = &grant.Error{Code: api.AdminErrHostNotInAccount, Message: "the meeting's host is not a user of the account"}
+	if r := do(on, "POST", path, "", true); r.status != 422 || r.errorBody(t).Error != api.AdminErrHostNotInAccount {
 		t.Fatalf("host not in account: %d %s", r.status, r.body)
 	}
 	if strings.Contains(logs.String(), "#secret") {

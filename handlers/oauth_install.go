@@ -86,7 +86,8 @@ func (h *OAuthInstall) ServeInstall(w http.ResponseWriter, r *http.Request) {
 				Secure:   h.secureCookie(),
 				SameSite: http.SameSiteLaxMode, // sent on Zoom's top-level redirect back
 			})
-			w.Header().Set("Cache-Control", "no-store")
+			// The redirect's body is a small page: it gets a page's protections.
+			htmlHeaders(w, staticPageCSP)
 			http.Redirect(w, r, authorize, http.StatusFound)
 			return
 		}
@@ -157,7 +158,7 @@ func (h *OAuthInstall) ServeCallback(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w, staticPageCSP)
 	w.WriteHeader(http.StatusOK)
 	_ = installedPage.Execute(w, inst)
 }
@@ -187,7 +188,7 @@ func (h *OAuthInstall) fail(w http.ResponseWriter, r *http.Request, status int, 
 		writeError(w, status, code, detail)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w, staticPageCSP)
 	w.WriteHeader(status)
 	_ = failedPage.Execute(w, struct{ Code, Detail string }{code, detail})
 }

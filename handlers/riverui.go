@@ -4,8 +4,8 @@ import (
 	"context"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +50,7 @@ type riverUI struct {
 	ctx     context.Context
 	start   sync.Once
 	session *jwt.Parser
+	origins *http.CrossOriginProtection
 }
 
 // MountRiverUI adds River's web UI under /riverui (on r, the main router),
@@ -60,7 +61,7 @@ type riverUI struct {
 // which start with its first authenticated request (a replica nobody
 // browses does not poll the queue).
 func (a *Admin) MountRiverUI(ctx context.Context, r chi.Router, ui RiverUIHandler) {
-	u := &riverUI{a: a, ui: ui, ctx: ctx, session: jwt.NewParser(
+	u := &riverUI{a: a, ui: ui, ctx: ctx, origins: http.NewCrossOriginProtection(), session: jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithAudience(riverUIAudience),
 		jwt.WithExpirationRequired(),
@@ -89,11 +90,14 @@ func (a *Admin) MountRiverUI(ctx context.Context, r chi.Router, ui RiverUIHandle
 }
 
 // noFraming keeps the UI out of other sites' frames (its buttons cancel and
-// retry jobs).
+// retry jobs), keeps browsers from sniffing its JSON as something else, and
+// sends no Referer from it.
 func noFraming(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -111,6 +115,12 @@ func (u *riverUI) authenticate(next http.Handler) http.Handler {
 				writeError(w, http.StatusUnauthorized, api.AdminErrUnauthorized, problem)
 				return
 			}
+			// A page of another site cannot add an Authorization header
+			// without a CORS preflight, which River UI never allows: a
+			// bearer request without Origin is a program's, not a forgery.
+			if !u.allowed(w, r, false) {
+				return
+			}
 			subject = claims.Subject
 		case err == nil:
 			claims, problem := u.verifySession(c.Value)
@@ -118,8 +128,9 @@ func (u *riverUI) authenticate(next http.Handler) http.Handler {
 				u.signIn(w, r, problem)
 				return
 			}
-			if !safeMethod(r.Method) && !sameOrigin(r) {
-				writeError(w, http.StatusForbidden, api.AdminErrUnauthorized, "the request comes from another site")
+			// The browser sends the cookie by itself: a change must prove it
+			// comes from River UI's own page.
+			if !u.allowed(w, r, true) {
 				return
 			}
 			subject = claims.Subject
@@ -159,16 +170,42 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// sameOrigin reports whether a request that changes something comes from
-// cohostd's own pages. Browsers send Origin with such requests; one without
-// it is not a browser's cross-site request.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
+// allowed refuses (403, or 415 for a body River's API must not take) a
+// request that changes something unless it comes from River UI's own page.
+//
+// net/http's CrossOriginProtection refuses what the browser marks as coming
+// from another site (Sec-Fetch-Site other than same-origin or none) and,
+// from browsers that send no Sec-Fetch-Site, an Origin that is not this
+// host. It lets a request with neither header through; a browser sends
+// Origin with every change it makes from a page, so when the credential is
+// one the browser adds by itself (the session cookie, a sign-in form) a
+// change without Origin is refused unless the browser marks it
+// Sec-Fetch-Site: same-origin.
+//
+// River's API reads its bodies as JSON whatever their type; a form of
+// another site can post text/plain (or a form encoding) without a CORS
+// preflight. A change to the API must be application/json, except one the
+// browser marks same-origin: River UI's own page sends its JSON as fetch()
+// does by default, text/plain, and its pause and resume with no body.
+func (u *riverUI) allowed(w http.ResponseWriter, r *http.Request, browserCredential bool) bool {
+	if safeMethod(r.Method) {
 		return true
 	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	sameOrigin := r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	if err := u.origins.Check(r); err != nil || browserCredential && r.Header.Get("Origin") == "" && !sameOrigin {
+		u.a.logger.WarnContext(r.Context(), "River UI: a change from another site refused", "method", r.Method,
+			"path", api.CleanText(r.URL.Path, maxLoggedPathBytes), "sec_fetch_site", api.CleanText(r.Header.Get("Sec-Fetch-Site"), 32))
+		writeError(w, http.StatusForbidden, api.AdminErrUnauthorized,
+			"the request comes from another site, or does not say where it comes from (no Origin); use River UI's own page")
+		return false
+	}
+	if strings.HasPrefix(r.URL.Path, RiverUIPath+"/api/") && !sameOrigin {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, api.AdminErrInvalidBody, "River UI's API takes changes as Content-Type: application/json")
+			return false
+		}
+	}
+	return true
 }
 
 // verifySession checks a session cookie's JWT.
@@ -203,8 +240,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 // pageHeaders lets the login page load nothing from elsewhere and post only
 // to cohostd.
 func pageHeaders(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	htmlHeaders(w, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 }
 
 func (u *riverUI) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -214,11 +250,12 @@ func (u *riverUI) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // login turns an admin token into a session cookie.
 func (u *riverUI) login(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		writeError(w, http.StatusForbidden, api.AdminErrUnauthorized, "the request comes from another site")
+	values, fromForm := r.Header.Values("Authorization"), false
+	// The sign-in form is a browser's: another site must not sign this
+	// browser in (with a token of its own choosing).
+	if !u.allowed(w, r, len(values) == 0) {
 		return
 	}
-	values, fromForm := r.Header.Values("Authorization"), false
 	if len(values) == 0 {
 		r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 		if err := r.ParseForm(); err != nil {
@@ -257,20 +294,18 @@ func (u *riverUI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: riverUICookie, Value: session, Path: RiverUIPath, Expires: exp,
-		MaxAge: max(int(time.Until(exp).Seconds()), 1), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: viaTLS(r)})
+		MaxAge: max(int(time.Until(exp).Seconds()), 1), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.a.secureCookies})
 	u.a.logger.InfoContext(r.Context(), "River UI sign-in", "subject", claims.Subject, "until", exp.UTC().Format(time.RFC3339))
 	http.Redirect(w, r, RiverUIPath+"/", http.StatusSeeOther)
 }
 
+// logout ends the browser's session; like every change, only from River
+// UI's own page.
 func (u *riverUI) logout(w http.ResponseWriter, r *http.Request) {
+	if !u.allowed(w, r, true) {
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: riverUICookie, Value: "", Path: RiverUIPath, MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: viaTLS(r)})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.a.secureCookies})
 	http.Redirect(w, r, RiverUIPath+"/login", http.StatusSeeOther)
-}
-
-// viaTLS reports whether the browser reached cohostd over HTTPS, directly or
-// through the ingress (which terminates TLS and says so): the cookie is then
-// Secure, so it never travels in clear.
-func viaTLS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

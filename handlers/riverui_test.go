@@ -25,6 +25,12 @@ import (
 // real store, as server.Open mounts them.
 func riverUIServer(t *testing.T, st *store.Store, secret []byte) (*httptest.Server, *adminLog) {
 	t.Helper()
+	return riverUIServerAt(t, st, secret, "")
+}
+
+// riverUIServerAt is riverUIServer with COHOST_PUBLIC_URL set to publicURL.
+func riverUIServerAt(t *testing.T, st *store.Store, secret []byte, publicURL string) (*httptest.Server, *adminLog) {
+	t.Helper()
 	logs := &adminLog{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ui, err := st.RiverUI(handlers.RiverUIPath, logger)
@@ -33,7 +39,7 @@ func riverUIServer(t *testing.T, st *store.Store, secret []byte) (*httptest.Serv
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	admin := handlers.NewAdmin(st, secret, logger)
+	admin := handlers.NewAdmin(st, secret, logger).WithPublicURL(publicURL)
 	srv := httptest.NewServer(handlers.Router(handlers.Deps{
 		Ready:  func(context.Context) error { return nil },
 		Logger: logger,
@@ -132,7 +138,8 @@ func TestRiverUIAuth(t *testing.T) {
 				{"an admin token as the cookie (another audience)", uiRequest{method: "GET", path: jobs,
 					cookie: &http.Cookie{Name: "cohost_riverui", Value: strings.TrimPrefix(bearer(t), "Bearer ")}}, http.StatusUnauthorized},
 				{"the sign-in form is public", uiRequest{method: "GET", path: "/riverui/login"}, http.StatusOK},
-				{"signing in with a bad token", uiRequest{method: "POST", path: "/riverui/login", form: url.Values{"token": {"nope"}}}, http.StatusUnauthorized},
+				{"signing in with a bad token", uiRequest{method: "POST", path: "/riverui/login", form: url.Values{"token": {"nope"}},
+					header: map[string]string{"Sec-Fetch-Site": "same-origin"}}, http.StatusUnauthorized},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					r := uiDo(t, srv, tt.q)
@@ -150,7 +157,8 @@ func TestRiverUIAuth(t *testing.T) {
 			assertJobs(t, r)
 
 			// Signing in with the token sets a short-lived, HttpOnly, SameSite=Strict cookie for /riverui only.
-			r = uiDo(t, srv, uiRequest{method: "POST", path: "/riverui/login", form: url.Values{"token": {strings.TrimPrefix(bearer(t), "Bearer ")}}})
+			r = uiDo(t, srv, uiRequest{method: "POST", path: "/riverui/login", form: url.Values{"token": {strings.TrimPrefix(bearer(t), "Bearer ")}},
+				header: map[string]string{"Origin": srv.URL}})
 			if r.status != http.StatusSeeOther || r.header.Get("Location") != "/riverui/" {
 				t.Fatalf("sign-in = %d (Location %q), want 303 to /riverui/", r.status, r.header.Get("Location"))
 			}
@@ -173,7 +181,7 @@ func TestRiverUIAuth(t *testing.T) {
 				t.Fatalf("/v1 with the River UI cookie = %d, want 401", r.status)
 			}
 			// Signing out clears it.
-			if r := uiDo(t, srv, uiRequest{method: "POST", path: "/riverui/logout", cookie: c}); sessionCookie(t, r).MaxAge >= 0 {
+			if r := uiDo(t, srv, uiRequest{method: "POST", path: "/riverui/logout", cookie: c, header: map[string]string{"Origin": srv.URL}}); sessionCookie(t, r).MaxAge >= 0 {
 				t.Fatal("sign-out did not clear the cookie")
 			}
 			if strings.Contains(logs.String(), c.Value) || strings.Contains(logs.String(), strings.TrimPrefix(bearer(t), "Bearer ")[:40]) {

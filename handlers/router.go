@@ -48,6 +48,9 @@ type Deps struct {
 	Mount func(r chi.Router)
 }
 
+// notReadyDetail is all /readyz tells a caller when cohostd is not ready.
+const notReadyDetail = "cohostd cannot take traffic now; its log says why"
+
 // Router returns cohostd's HTTP handler.
 func Router(d Deps) http.Handler {
 	if d.Now == nil {
@@ -75,8 +78,11 @@ func Router(d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.Ready(ctx); err != nil {
+			// The cause (a database's user, name, host and port, a driver's
+			// words) is for the operator's log, not for whoever can reach the
+			// public listener.
 			d.Logger.WarnContext(ctx, "not ready", "error", err.Error())
-			writeError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
+			writeError(w, http.StatusServiceUnavailable, "not_ready", notReadyDetail)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -186,3 +186,37 @@ func TestWebhookRequestIDIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// A signed body whose keys would file it under the wrong meeting or account,
+// or that says two things at once (a key twice), is malformed: 400,
+// counted under rejected_body, never stored. Zoom sends none of these.
+func TestWebhookRefusesBadKeysAndDuplicates(t *testing.T) {
+	ts := time.Now().UnixMilli()
+	meeting := func(account, id string) string {
+		return fmt.Sprintf(`{"event":"meeting.started","event_ts":%d,"payload":{"account_id":%s,"object":{"id":%s,"uuid":"m-uuid=="}}}`, ts, account, id)
+	}
+	for _, tt := range []struct{ name, body string }{
+		{"meeting id abc", meeting(`"acct"`, `"abc"`)},
+		{"meeting id 0", meeting(`"acct"`, `0`)},
+		{"meeting id -5", meeting(`"acct"`, `-5`)},
+		{"zero-padded meeting id", meeting(`"acct"`, `"0087991488412"`)},
+		{"empty account_id", meeting(`""`, `87991488412`)},
+		{"two event keys", fmt.Sprintf(`{"event":"meeting.participant_joined","event":"app_deauthorized","event_ts":%d,"payload":{"account_id":"acct"}}`, ts)},
+		{"event key in another case", fmt.Sprintf(`{"event":"meeting.started","Event":"app_deauthorized","event_ts":%d,"payload":{"account_id":"acct","object":{"id":1,"uuid":"u"}}}`, ts)},
+		{"nested duplicate", strings.Replace(joinedBody, `"user_name":"Jill"`, `"user_name":"Jill","user_name":"Host"`, 1)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t)
+			resp, got := f.signedPost(t, tt.body, nil)
+			if resp.StatusCode != http.StatusBadRequest || errorCode(t, got) != "malformed_body" {
+				t.Fatalf("status %d %s, want 400 malformed_body", resp.StatusCode, got)
+			}
+			if len(f.intake.accepted) != 0 {
+				t.Fatal("the event was stored")
+			}
+			if n := testutil.ToFloat64(f.metrics.WebhookRequests.WithLabelValues("unknown", metrics.OutcomeRejectedBody)); n != 1 {
+				t.Fatalf("rejected_body counted %v times", n)
+			}
+		})
+	}
+}

@@ -347,3 +347,31 @@ func FuzzWebhookHandler(f *testing.F) {
 		}
 	})
 }
+
+// /readyz is on the public listener: a caller learns that cohostd is not
+// ready, in fixed words; the cause, which names the database's user, host
+// and port, goes to the log only.
+func TestReadyzHidesTheCause(t *testing.T) {
+	cause := errors.New(`database not writable: failed to connect to user=cohost database=cohost_prod host=db.internal:5432: dial tcp 10.0.0.7:5432: connection refused`)
+	logs := &syncBuffer{}
+	h := handlers.Router(handlers.Deps{
+		Secrets: webhook.Secrets{"s"}, Intake: &fakeIntake{},
+		Ready:   func(context.Context) error { return cause },
+		Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	var e api.ErrorResponse
+	if rec.Code != 503 || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error != "not_ready" || e.Detail == "" {
+		t.Fatalf("GET /readyz = %d %s, want 503 not_ready", rec.Code, rec.Body)
+	}
+	for _, leak := range []string{"cohost_prod", "db.internal", "5432", "10.0.0.7", "user=", "refused"} {
+		if strings.Contains(rec.Body.String(), leak) {
+			t.Errorf("the answer tells a caller %q: %s", leak, rec.Body)
+		}
+	}
+	if !strings.Contains(logs.String(), "db.internal:5432") {
+		t.Errorf("the log does not have the cause: %s", logs.String())
+	}
+}

@@ -122,17 +122,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b := browser.New(t)
 	waitPage := func(what, expr string) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			if ok, err := browser.EvalErr[bool](b, "!!("+expr+")"); err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				page, _ := browser.EvalErr[string](b, `document.body.dataset.view + ' | ' + document.body.innerText.slice(0, 1200)`)
-				t.Fatalf("timed out waiting for %s\npage: %s\nmessages: %v", what, page, b.Messages())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		b.WaitFor(t, what, expr)
 	}
 	signIn := func(tok string) {
 		t.Helper()

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cohost-dev/cohost/grant"
+	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/server"
 	"github.com/cohost-dev/cohost/zoomsim"
 )
@@ -35,6 +38,40 @@ type DemoOptions struct {
 	Live     bool
 	// Logs receives cohostd's JSON logs; nil discards them.
 	Logs io.Writer
+	// Serve, when set, is called once the crowd is served, with the
+	// summary and where everything runs; the meeting goes on (cohostd, the
+	// simulator and the host page stay up) until Serve returns.
+	Serve func(ctx context.Context, sum *DemoSummary, at DemoServing) error
+}
+
+// DemoServing is where a serving demo runs, for a person to open.
+type DemoServing struct {
+	// Console is the operator console's URL and AdminToken a token to paste
+	// into it (a day long).
+	Console, AdminToken string
+	// HostLink is a fresh host link of the demo's meeting: opening it takes
+	// the meeting over from the demo's headless page.
+	HostLink string
+	// Portal is the host portal's URL ("" when it is off).
+	Portal string
+	// People is the simulator's people page: add joiners, admit them, make
+	// one co-host by hand.
+	People string
+	// AddGuest makes one more guest join the meeting.
+	AddGuest func() (string, error)
+}
+
+// demoInterval is the demo's COHOST_HOST_CLIENT_INTERVAL.
+const demoInterval = 200 * time.Millisecond
+
+// DemoDuration is about how long the demo's crowd takes to serve: their
+// arrival, then one makeCoHost per interval for everyone the host page
+// promotes.
+func DemoDuration(people int, over time.Duration, granters string) time.Duration {
+	if !strings.Contains(granters, "host-client") {
+		return over + 2*time.Second
+	}
+	return max(over, time.Duration(people)*demoInterval) + 3*time.Second
 }
 
 // DemoRow is one participant in the demo's summary.
@@ -91,13 +128,17 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		o.Progress = io.Discard
 	}
 	confirming := strings.Contains(o.Granters, "agent") || hostPage
+	adminSecret, err := randomSecret()
+	if err != nil {
+		return nil, err
+	}
 	h, err := Start(ctx, Options{Granters: o.Granters, Logs: o.Logs, Sim: func(c *zoomsim.Config) {
 		c.Agent.JoinDelay = 150 * time.Millisecond
 		c.Agent.VisibilityDelay = 50 * time.Millisecond
 		c.Agent.RoleChangedDelay = 20 * time.Millisecond
 		c.WebSDK.RosterDelay = 30 * time.Millisecond
 		c.WebSDK.RoleChangeDelay = 20 * time.Millisecond
-	}, Env: map[string]string{"COHOST_HOST_CLIENT_INTERVAL": "200ms"}})
+	}, Env: map[string]string{"COHOST_HOST_CLIENT_INTERVAL": demoInterval.String(), "COHOST_ADMIN_SECRET": adminSecret}})
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +195,9 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	} else {
 		rand.Shuffle(len(specs)-1, func(i, j int) { specs[i+1], specs[j+1] = specs[j+1], specs[i+1] }) // host first
 	}
+	expect := DemoDuration(o.People, o.Over, o.Granters)
+	fmt.Fprintf(o.Progress, "%d people join over %s; the host page makes one co-host every %s: about %s\n", o.People, o.Over,
+		demoInterval, expect.Round(time.Second))
 	start := time.Now()
 	joinErr := make(chan error, 1)
 	go func() {
@@ -187,7 +231,8 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		return p.Reason == grant.ReasonAgent || (p.ZoomUserID == h.Host.ID && p.Name == server.DefaultAgentDisplayName)
 	}
 	var ps []grant.Participant
-	deadline := time.Now().Add(90 * time.Second)
+	// The wait scales with the crowd and the pace, with room for a slow machine.
+	deadline := time.Now().Add(2*expect + 60*time.Second)
 	joinsDone := false
 	var last demoProgress
 	lastPrint, lastLen, printed := time.Time{}, 0, false
@@ -323,6 +368,20 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if shot {
 		fmt.Fprintf(o.Progress, "saved the host page's screenshot to %s\n", o.Screenshot)
 	}
+	if o.Serve != nil {
+		at, err := demoServing(ctx, h, m, adminSecret, &kindsMu, kinds)
+		if err != nil {
+			return nil, err
+		}
+		kindsMu.Unlock() // the guests added while serving note their kind
+		err = o.Serve(ctx, sum, at)
+		kindsMu.Lock()
+		if err != nil {
+			return nil, err
+		}
+		// Ctrl-C ended the serving: the meeting still ends cleanly.
+		ctx = context.WithoutCancel(ctx)
+	}
 	fmt.Fprintln(o.Progress, "ending the meeting")
 	if err := sim.EndMeeting(m.ID); err != nil {
 		return nil, err
@@ -352,6 +411,47 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// demoServing mints what a person needs to look at the running demo.
+func demoServing(ctx context.Context, h *Harness, m zoomsim.Meeting, adminSecret string, mu *sync.Mutex, kinds map[string]string) (DemoServing, error) {
+	token, err := handlers.MintAdminToken([]byte(adminSecret), 24*time.Hour, "demo")
+	if err != nil {
+		return DemoServing{}, err
+	}
+	link, err := h.HostLink(ctx, m.ID)
+	if err != nil {
+		return DemoServing{}, err
+	}
+	guests := 0
+	portal := ""
+	if h.Cohost.Config.SignInClientID != "" {
+		portal = h.PortalURL()
+	}
+	return DemoServing{
+		Console: h.PublicURL + handlers.ConsolePath, AdminToken: token, HostLink: link, Portal: portal,
+		People: h.Sim.URL + zoomsim.UIPath,
+		AddGuest: func() (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			guests++
+			p, err := h.Sim.Sim.Join(m.ID, zoomsim.JoinSpec{Name: fmt.Sprintf("Late guest %d", guests)})
+			if err != nil {
+				return "", err
+			}
+			kinds[p.Key()] = "guest"
+			return p.Name, nil
+		},
+	}, nil
+}
+
+// randomSecret is a fresh admin secret for one demo run.
+func randomSecret() (string, error) {
+	var b [36]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // demoProgress is what one progress line reports.

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,14 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	}
 	env["COHOST_PUBLIC_URL"] = "http://" + front.Addr().String()
 	h.PublicURL = env["COHOST_PUBLIC_URL"]
+	// With the host client, the host portal too: the simulator plays the
+	// Zoom app hosts sign in with.
+	if slices.Contains(strings.Split(env["COHOST_GRANTERS"], ","), config.GranterHostClient) {
+		for _, kv := range sim.SignInEnv() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+	}
 	for k, v := range o.Env {
 		env[k] = v
 	}
@@ -144,6 +153,9 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	sim.Sim.SetWebhook(h.WebhookURL(), "")
 	return h, nil
 }
+
+// PortalURL is the host portal (GET /host/), where hosts sign in with Zoom.
+func (h *Harness) PortalURL() string { return h.PublicURL + "/host/" }
 
 // WebhookURL is where the simulator delivers webhooks: the first replica,
 // or the proxy in front of the replicas.

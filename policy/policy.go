@@ -26,6 +26,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -49,15 +50,20 @@ type file struct {
 	AgentDisplayName string `yaml:"agent_display_name"`
 }
 
-// Load reads the policy file at path.
+// Load reads the policy file at path. Its errors start with the path, then
+// the line: "/etc/cohost/policy.yaml: line 3: …".
 func Load(path string) (*grant.Policy, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path comes first already
+		}
+		return nil, fmt.Errorf("%s: cannot read it: %w", path, err)
 	}
 	p, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }
@@ -75,7 +81,7 @@ func Parse(b []byte) (*grant.Policy, error) {
 	var doc yaml.Node
 	// An empty file (io.EOF) is the default policy.
 	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, cleanYAMLError(err)
+		return nil, yamlProblem(err, b, nil)
 	}
 	var f file
 	if len(doc.Content) > 0 {
@@ -90,7 +96,7 @@ func Parse(b []byte) (*grant.Policy, error) {
 			return nil, err
 		}
 		if err := root.Decode(&f); err != nil {
-			return nil, cleanYAMLError(err)
+			return nil, yamlProblem(err, b, root)
 		}
 	}
 	p := &grant.Policy{
@@ -216,14 +222,187 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// cleanYAMLError turns yaml.v3's "yaml: unmarshal errors:\n  line 3: ..." into
-// one line that still names the line.
-func cleanYAMLError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	parts := strings.Split(msg, "\n")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
+// yamlTypeError is one of yaml.v3's "line N: cannot unmarshal !!kind `value`
+// into type" lines.
+var yamlTypeError = regexp.MustCompile("^line ([0-9]+): cannot unmarshal !!([a-z]+)(?: `(.*)`)? into (.+)$")
+
+// yamlLine is the "line N: " yaml.v3 puts in front of a syntax error.
+var yamlLine = regexp.MustCompile(`^line ([0-9]+): (.*)$`)
+
+// typeWords says in words what a field of the policy takes.
+var typeWords = map[string]string{
+	"[]string":            "a list of strings, like [a, b]",
+	"[]yaml.Node":         `a list of patterns, like ["(?i)all.hands"]`,
+	"bool":                "true or false",
+	"string":              "a string",
+	"map[string][]string": `a mapping of each field to a list of values, like {cohost: ["yes"]}`,
+}
+
+// kindWords says in words what the file holds where a field's value is.
+func kindWords(kind, value string) string {
+	if len(value) > 40 {
+		value = value[:40] + "…"
 	}
-	return errors.New(strings.Join(parts, "; "))
+	switch kind {
+	case "str":
+		return fmt.Sprintf("the text %q", value)
+	case "int", "float":
+		return "the number " + value
+	case "bool":
+		return value
+	case "map":
+		return "a mapping"
+	case "seq":
+		return "a list"
+	case "null":
+		return "nothing"
+	}
+	return "a " + kind
+}
+
+// yamlProblem says in the operator's words what yaml.v3 found wrong with
+// src, keeping the line: no Go types, no YAML tags, no bare "found
+// character that cannot start any token". root is the parsed document, to
+// name the key a wrong value belongs to (nil when src does not parse).
+func yamlProblem(err error, src []byte, root *yaml.Node) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		parts := make([]string, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			parts = append(parts, typeProblem(e, root))
+		}
+		return errors.New(strings.Join(parts, "; "))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlAnchor.FindStringSubmatch(msg); m != nil {
+		// The composer names no line: the alias's is the first that uses it.
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.Contains(l, "*"+m[1]) {
+				return fmt.Errorf("line %d: %s", i+1, syntaxWords(msg, l))
+			}
+		}
+		return errors.New(syntaxWords(msg, ""))
+	}
+	line := 1 // yaml.v3's scanner and parser leave the line out for a problem on the first one
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return fmt.Errorf("line %d: %s", line, syntaxWords(msg, sourceLine(src, line)))
+}
+
+// yamlAnchor is yaml.v3's error for an alias without its anchor.
+var yamlAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// typeProblem rewrites one "cannot unmarshal" line.
+func typeProblem(e string, root *yaml.Node) string {
+	m := yamlTypeError.FindStringSubmatch(strings.TrimSpace(e))
+	if m == nil {
+		if l := yamlLine.FindStringSubmatch(strings.TrimSpace(e)); l != nil {
+			return "line " + l[1] + ": " + syntaxWords(l[2], "")
+		}
+		return strings.TrimSpace(e)
+	}
+	line, _ := strconv.Atoi(m[1])
+	kind, value, goType := m[2], m[3], m[4]
+	want, ok := typeWords[goType]
+	if !ok {
+		want = "another kind of value"
+	}
+	what := "this value"
+	if key := keyAtLine(root, line, "!!"+kind); key != "" {
+		what = key
+	}
+	out := fmt.Sprintf("line %d: %s must be %s, not %s", line, what, want, kindWords(kind, value))
+	if goType == "[]string" && (kind == "str" || kind == "int" || kind == "bool" || kind == "float") {
+		out += fmt.Sprintf(" (a list of one is written [%s])", value)
+	}
+	return out
+}
+
+// keyAtLine names (as a dotted path) the key whose value starts on line and
+// has tag; "" when there is none. Aliases are not followed.
+func keyAtLine(root *yaml.Node, line int, tag string) string {
+	var found string
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		if n == nil || depth > 16 || found != "" {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path, depth+1)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				child := k.Value
+				if path != "" {
+					child = path + "." + k.Value
+				}
+				if v.Line == line && v.Tag == tag {
+					found = child
+					return
+				}
+				walk(v, child, depth+1)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, path, depth+1)
+			}
+		}
+	}
+	walk(root, "", 0)
+	if len(found) > 80 {
+		found = found[:80] + "…"
+	}
+	return found
+}
+
+// syntaxWords says what yaml.v3's syntax error means and what to do; text
+// is the source line it names ("" when there is none).
+func syntaxWords(msg, text string) string {
+	indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+	switch {
+	case strings.Contains(msg, "found character that cannot start any token"),
+		strings.Contains(msg, "found a tab character"):
+		if strings.Contains(indent, "\t") || strings.Contains(msg, "tab") {
+			return "indented with a tab: YAML indents with spaces only"
+		}
+		return "a value starts with a character YAML reserves (@, ` or a tab): put the value in quotes"
+	case strings.Contains(msg, "did not find expected ',' or ']'"):
+		return "a list opened with [ is not closed with ], or two of its items lack the comma between them"
+	case strings.Contains(msg, "did not find expected ',' or '}'"):
+		return "a mapping opened with { is not closed with }, or two of its entries lack the comma between them"
+	case strings.Contains(msg, "did not find expected node content"):
+		return "a value is missing here, or a [ or { before it is not closed"
+	case strings.Contains(msg, "did not find expected key"), strings.Contains(msg, "did not find expected '-' indicator"):
+		return "the indentation does not line up: the keys of one mapping (and the - of one list) start in the same column"
+	case strings.Contains(msg, "mapping values are not allowed in this context"):
+		return `a second colon on one line: put a value that holds ": " in quotes, or start a nested mapping on the next line, indented`
+	case strings.Contains(msg, "could not find expected ':'"):
+		return "a key without its colon: write key: value"
+	case strings.Contains(msg, "found unexpected end of stream"):
+		return "the file ends inside a quoted string or an open [ or {: close it"
+	case strings.Contains(msg, "found unknown escape character"):
+		return `an unknown escape (a backslash) in a double-quoted string: use single quotes, or write \\ for a backslash`
+	case strings.Contains(msg, "already defined at line"):
+		return msg + ": keep one of them"
+	case strings.HasPrefix(msg, "unknown anchor"):
+		if m := yamlAnchor.FindStringSubmatch(msg); m != nil && len(m[1]) <= 40 {
+			return fmt.Sprintf("the alias *%s refers to no anchor &%s defined above it", m[1], m[1])
+		}
+		return "an alias (*name) refers to no anchor (&name) defined above it"
+	}
+	return msg
+}
+
+// sourceLine is line n (1-based) of src, "" when there is none.
+func sourceLine(src []byte, n int) string {
+	lines := strings.Split(string(src), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
 }

@@ -188,3 +188,51 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// yaml.v3's errors reach the operator in their words, with the line: the key
+// a wrong value belongs to and what it takes, never Go's types or YAML's
+// tags, never the scanner's "found character that cannot start any token"
+// alone.
+func TestParseYAMLErrorsInTheUsersWords(t *testing.T) {
+	for _, tt := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"a word for a list", "meetings:\n  host_ids: yes\n", []string{"line 2", "meetings.host_ids", "a list of strings", `"yes"`, "[yes]"}},
+		{"a mapping for a list", "meetings:\n  host_ids: [a]\n  meeting_ids: {a: 1}\n", []string{"line 3", "meetings.meeting_ids", "a list of strings", "not a mapping"}},
+		{"a word for a bool", "participants:\n  signed_in_only: maybe\n", []string{"line 2", "participants.signed_in_only", "true or false", `"maybe"`}},
+		{"a list for a bool", "participants:\n  signed_in_only: [true]\n", []string{"line 2", "participants.signed_in_only", "not a list"}},
+		{"a list for a string", "agent_display_name: [x]\n", []string{"line 1", "agent_display_name", "must be a string"}},
+		{"a word for tracking values", "meetings:\n  tracking_fields: {cohost: yes}\n", []string{"line 2", "meetings.tracking_fields.cohost", "a list of strings"}},
+		{"a list for tracking fields", "meetings:\n  tracking_fields: [a]\n", []string{"line 2", "meetings.tracking_fields", "a mapping of each field"}},
+		{"a tab", "meetings:\n\thost_ids: [a]\n", []string{"line 2", "tab", "spaces"}},
+		{"a reserved first character", "agent_display_name: @cohost\n", []string{"line 1", "quotes"}},
+		{"an unclosed list", "meetings:\n  host_ids: [a, b\n", []string{"line", "not closed with ]"}},
+		{"a missing value", "meetings: [\n", []string{"line 1", "missing"}},
+		{"a second colon", "agent_display_name: co: host\n", []string{"line 1", "quotes"}},
+		{"misaligned list", "meetings:\n  host_ids:\n  - a\n - b\n", []string{"line 3", "indentation"}},
+		{"unterminated quote", "agent_display_name: \"cohost\n", []string{"line 2", "quoted string"}},
+		{"a key twice", "meetings:\n  host_ids: [a]\nmeetings:\n  host_ids: [b]\n", []string{"line 3", `"meetings"`, "line 1", "keep one"}},
+		{"an alias without anchor", "meetings: &a\n  host_ids: *b\n", []string{"line 2", "*b", "&b"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte(tt.src))
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v: does not say %q", err, want)
+				}
+			}
+			for _, jargon := range []string{"!!", "cannot unmarshal", "[]string", "map[string]", "yaml:", "yaml.Node"} {
+				if strings.Contains(err.Error(), jargon) {
+					t.Errorf("%v: says %q", err, jargon)
+				}
+			}
+			if strings.Contains(err.Error(), "found character that cannot start any token") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%v: not one line in the user's words", err)
+			}
+		})
+	}
+}

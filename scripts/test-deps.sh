@@ -15,9 +15,9 @@ have_chromium() {
 
 if ! have_chromium; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-deps: installing Chromium (apt-get install -y chromium)"
+    echo "test-deps: installing Chromium (apt-get install -y chromium; a few minutes, apt shows what it fetches)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium | { grep -E '^(Get|Setting up)' || true; }
   else
     echo "test-deps: Chromium is missing; install it with: sudo apt-get install -y chromium" >&2
     echo "test-deps: (or set COHOST_CHROMIUM); the browser tests skip until then" >&2

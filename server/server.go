@@ -30,6 +30,7 @@ import (
 	"github.com/cohost-dev/cohost/granters"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostclient"
+	"github.com/cohost-dev/cohost/hostportal"
 	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/policy"
 	"github.com/cohost-dev/cohost/store"
@@ -112,29 +113,39 @@ func (s *Server) Open(ctx context.Context) error {
 		return err
 	}
 	s.Zoom = zc
-	gs, err := s.granters(zc, pol)
+	var hosts *hostclient.Service
+	if i := slices.Index(cfg.Granters, config.GranterHostClient); i >= 0 {
+		hosts = &hostclient.Service{
+			Store: st, Zoom: zc, Policy: pol, PublicURL: cfg.PublicURL, SDKKey: cfg.SDKKey, SDKSecret: string(cfg.SDKSecret),
+			Interval: cfg.HostClientInterval, Wait: cfg.HostPageWait, GiveUpAfter: cfg.GrantGiveUpAfter,
+			Metrics: m, Logger: s.Logger.With("component", "host-client"),
+		}
+		if i+1 < len(cfg.Granters) {
+			hosts.Next = cfg.Granters[i+1]
+		}
+	}
+	s.Hosts = hosts
+	gs, err := s.granters(zc, pol, hosts)
 	if err != nil {
 		st.Close()
 		return err
 	}
-	var hosts *hostclient.Service
-	if slices.Contains(cfg.Granters, config.GranterHostClient) {
-		hosts = &hostclient.Service{
-			Store: st, Zoom: zc, Policy: pol, PublicURL: cfg.PublicURL, SDKKey: cfg.SDKKey, SDKSecret: string(cfg.SDKSecret),
-			Interval: cfg.HostClientInterval, Metrics: m, Logger: s.Logger.With("component", "host-client"),
-		}
+	portal, err := s.hostPortal(zc, st, hosts)
+	if err != nil {
+		st.Close()
+		return err
 	}
-	s.Hosts = hosts
 	oauth := handlers.NewOAuthInstall(zc, s.Logger)
 	eng, err := engine.New(engine.Config{
-		Store:       st,
-		Granters:    gs,
-		Policy:      pol,
-		Metrics:     m,
-		Logger:      s.Logger,
-		LeadTime:    cfg.PrepareLeadTime,
-		GiveUpAfter: cfg.GrantGiveUpAfter,
-		Deauthorize: oauth.HandleAppDeauthorized,
+		Store:        st,
+		Granters:     gs,
+		Policy:       pol,
+		Metrics:      m,
+		Logger:       s.Logger,
+		LeadTime:     cfg.PrepareLeadTime,
+		GiveUpAfter:  cfg.GrantGiveUpAfter,
+		Deauthorize:  oauth.HandleAppDeauthorized,
+		RoleRequests: roleRequests(hosts),
 	})
 	if err != nil {
 		st.Close()
@@ -155,7 +166,7 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("start queue: %w", err)
 	}
 
-	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger)
+	admin := handlers.NewAdmin(st, []byte(cfg.AdminSecret), s.Logger).WithPublicURL(cfg.PublicURL)
 	var ui handlers.RiverUIHandler
 	if admin.Enabled() {
 		if ui, err = st.RiverUI(handlers.RiverUIPath, s.Logger.With("component", "riverui")); err != nil {
@@ -178,10 +189,13 @@ func (s *Server) Open(ctx context.Context) error {
 			// Mounted even without a secret: /v1 and /riverui then answer that the admin API is
 			// off, and /console says how to turn it on.
 			if hosts != nil {
-				admin.WithHostLinks(hosts)
+				admin.WithHostLinks(hosts).WithHostPages(hosts)
 				(&handlers.HostPage{Files: hostPageFiles{scripts: cfg.MeetingSDKURLs, assets: cfg.MeetingSDKAssetPath},
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
+			// Mounted while off too: /host/ then says how to turn it on.
+			(&handlers.HostPortal{Portal: portal, PublicURL: cfg.PublicURL, Off: hostportal.OffDetail,
+				Logger: s.Logger.With("component", "host-portal")}).Mount(r)
 			admin.Mount(r)
 			admin.MountConsole(r, consoleFiles{})
 			admin.MountRiverUI(uiCtx, r, ui)
@@ -343,7 +357,7 @@ func (s *Server) pruneLoop(ctx context.Context) {
 			if res.Total() > 0 {
 				s.Logger.Info("pruned rows past their retention", "deliveries", res.Deliveries, "events", res.Events,
 					"meetings", res.Meetings, "participants", res.Participants, "granter_states", res.GranterStates,
-					"queued_alternative_hosts", res.QueuedAlternativeHosts)
+					"queued_alternative_hosts", res.QueuedAlternativeHosts, "host_client", res.HostClient, "host_portal", res.HostPortal)
 			}
 		}
 	}
@@ -412,7 +426,7 @@ func (s *Server) zoomClient(st *store.Store) (*zoomclient.Client, error) {
 }
 
 // granters builds the granters COHOST_GRANTERS names, in its order.
-func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Granter, error) {
+func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy, hosts *hostclient.Service) ([]grant.Granter, error) {
 	cfg := s.Config
 	var out []grant.Granter
 	for _, name := range cfg.Granters {
@@ -431,7 +445,7 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 				Logger:      s.Logger.With("component", "agent"),
 			})
 		case config.GranterHostClient:
-			out = append(out, &granters.HostClient{Store: s.Store, Zoom: zc, Wait: cfg.HostPageWait})
+			out = append(out, hosts.Granter())
 		case config.GranterPermissions:
 			out = append(out, granters.NewPermissions(zc, s.Store, s.Logger.With("component", "permissions")))
 		case config.GranterAlternativeHosts:
@@ -439,6 +453,39 @@ func (s *Server) granters(zc *zoomclient.Client, pol *grant.Policy) ([]grant.Gra
 		}
 	}
 	return out, nil
+}
+
+// roleRequests is the host client as the engine asks it who requested a
+// role, or nil (not a nil *Service in an interface) when it is off.
+func roleRequests(hosts *hostclient.Service) engine.RoleRequests {
+	if hosts == nil {
+		return nil
+	}
+	return hosts
+}
+
+// hostPortal builds the host portal when a sign-in app is configured
+// (config checks that the host client and COHOST_PUBLIC_URL are there too);
+// otherwise it says in the log that the portal is off, and returns nil,
+// which the portal's routes answer with how to turn it on.
+func (s *Server) hostPortal(zc *zoomclient.Client, st *store.Store, hosts *hostclient.Service) (*hostportal.Portal, error) {
+	cfg := s.Config
+	if cfg.SignInClientID == "" || hosts == nil {
+		s.Logger.Info("host portal off: set ZOOM_SIGNIN_CLIENT_ID and ZOOM_SIGNIN_CLIENT_SECRET (a user-managed Zoom app) to let hosts sign in at /host/")
+		return nil, nil
+	}
+	signIn, err := zc.SignIn(zoomclient.SignInConfig{ClientID: cfg.SignInClientID, ClientSecret: string(cfg.SignInClientSecret),
+		RedirectURL: cfg.PublicURL + handlers.PortalCallbackPath})
+	if err != nil {
+		return nil, fmt.Errorf("ZOOM_SIGNIN_CLIENT_ID: %w", err)
+	}
+	var accounts hostportal.Accounts = hostportal.OneAccount(cfg.AccountID)
+	if cfg.AuthMode == config.AuthOAuth {
+		accounts = hostportal.InstalledAccounts{Tokens: st}
+	}
+	s.Logger.Info("host portal on", "url", cfg.PublicURL+handlers.PortalPath, "session_ttl", cfg.HostSessionTTL.String())
+	return &hostportal.Portal{SignIn: signIn, StateKey: hostportal.StateKeyFrom(string(cfg.SignInClientSecret)), Store: st, Zoom: zc,
+		Accounts: accounts, Links: hosts, SessionTTL: cfg.HostSessionTTL, Logger: s.Logger.With("component", "host-portal")}, nil
 }
 
 // hostPageFiles serves package web's host page with the configured SDK.

@@ -21,7 +21,14 @@ func OpenHostLinks(ctx context.Context, cfg *config.Config, logger *slog.Logger)
 	if !slices.Contains(cfg.Granters, config.GranterHostClient) {
 		return nil, nil, errors.New("COHOST_GRANTERS: the host-client granter is off; add host-client (it needs COHOST_PUBLIC_URL, ZOOM_SDK_KEY and ZOOM_SDK_SECRET)")
 	}
-	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{Logger: riverLogger(logger)})
+	// The server's database, never a new one: a link minted into a database
+	// the server does not read would not work.
+	st, err := store.Open(ctx, string(cfg.DatabaseURL), store.Options{Logger: riverLogger(logger), MustExist: true})
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, nil, fmt.Errorf("COHOST_DATABASE_URL: %w; only the server (cohostd with no command) creates its database: "+
+			"set COHOST_DATABASE_URL to the server's, with an absolute path (sqlite:///data/cohost.db), "+
+			"or run the command where the server runs (kubectl exec deploy/cohost -- cohostd host-link MEETING_ID)", err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("COHOST_DATABASE_URL: %w", err)
 	}

@@ -227,7 +227,7 @@ func participantArgs(p grant.Participant) []any {
 
 // ErrConflict means a row changed between the read a write was computed
 // from and the write (SaveParticipantRead): read again and recompute.
-var ErrConflict = errors.New("store: the row changed since it was read")
+var ErrConflict = grant.ErrConflict
 
 // ParticipantRead is a participant's ledger row as read without a lock
 // (ReadMeetingParticipant) or as last written (SaveParticipantRead), with
@@ -550,6 +550,7 @@ func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
 			`DELETE FROM host_pages WHERE account_id = $1`,
 			`DELETE FROM host_promotions WHERE account_id = $1`,
 			`DELETE FROM host_settings WHERE account_id = $1`,
+			`DELETE FROM host_sessions WHERE account_id = $1`,
 			`DELETE FROM meetings WHERE account_id = $1`,
 			`DELETE FROM webhook_events WHERE account_id = $1`,
 			`DELETE FROM meeting_updates WHERE account_id = $1`,
@@ -580,4 +581,27 @@ func boundDetail(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s + "…"
+}
+
+// ParticipantKey is the ledger key of the participant an event names by key
+// (participant_uuid, or user_id) and user id: the row with that key, else
+// the instance's row of the same per-join user id (Zoom says a
+// participantUUID may change with the role, and a leave or a role change may
+// then carry the new one), else key itself.
+func (s *Store) ParticipantKey(ctx context.Context, meetingUUID, key, userID string) (string, error) {
+	if userID == "" || userID == key {
+		return key, nil
+	}
+	var found string
+	err := s.eng.db().queryRow(ctx, `SELECT participant_key FROM participants
+		WHERE meeting_uuid = $1 AND (participant_key = $2 OR user_id = $3)
+		ORDER BY CASE WHEN participant_key = $2 THEN 0 ELSE 1 END, joined_at DESC LIMIT 1`,
+		meetingUUID, key, userID).Scan(&found)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return key, nil
+	case err != nil:
+		return "", fmt.Errorf("store: participant key: %w", err)
+	}
+	return found, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -165,16 +167,24 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 	if opts.Counts != nil {
 		cfg.ConnConfig.Tracer = pgCounter{&opts.Counts.Workers}
 	}
+	// Connection errors in the operator's words (pgOpenProblem): which
+	// address, user or database, and what to do; never the password.
+	addr := pgAddr(cfg.ConnConfig.Host, cfg.ConnConfig.Port)
+	problem := func(err error) error { return pgOpenProblem(addr, cfg.ConnConfig.User, cfg.ConnConfig.Database, err) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+		return nil, problem(err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		return nil, problem(err)
 	}
 	if err := migratePostgres(ctx, pool, opts); err != nil {
 		pool.Close()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "42501" || pgErr.Code == "25006") {
+			return nil, problem(err)
+		}
 		return nil, err
 	}
 	icfg.MaxConns, icfg.MinConns = 4, 1
@@ -191,7 +201,7 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 	intakePool, err := pgxpool.NewWithConfig(ctx, icfg)
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+		return nil, problem(err)
 	}
 	inserter, err := river.NewClient[pgx.Tx](quietDriver{riverpgxv5.New(pool)}, riverConfig(opts.Logger, opts.Queue, opts.Retention))
 	if err != nil {
@@ -202,7 +212,7 @@ func openPostgres(ctx context.Context, url string, opts Options) (*postgresEngin
 	if err := barrier.start(ctx); err != nil {
 		intakePool.Close()
 		pool.Close()
-		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+		return nil, problem(err)
 	}
 	e := &postgresEngine{pool: pool, intakePool: intakePool, inserter: inserter,
 		announcer: startAnnouncer(pool, opts.Logger), barrier: barrier, workerConns: int(cfg.MaxConns)}

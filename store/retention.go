@@ -50,11 +50,13 @@ type PruneResult struct {
 	// HostClient counts host links past their expiry and host pages and
 	// promotions of meetings no longer live.
 	HostClient int64
+	// HostPortal counts the portal's sign-ins and sessions past their expiry.
+	HostPortal int64
 }
 
 // Total is the number of rows deleted.
 func (p PruneResult) Total() int64 {
-	return p.Deliveries + p.Events + p.Meetings + p.Participants + p.GranterStates + p.QueuedAlternativeHosts + p.HostClient
+	return p.Deliveries + p.Events + p.Meetings + p.Participants + p.GranterStates + p.QueuedAlternativeHosts + p.HostClient + p.HostPortal
 }
 
 // pruneBatch bounds the rows one DELETE removes, so a large first prune (an
@@ -71,7 +73,7 @@ const pruneBatch = 1000
 // checkpointed out of the write-ahead log.
 func (s *Store) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 	r := s.retention
-	hooks, ledger := millis(now.Add(-r.Webhooks)), millis(now.Add(-r.Ledger))
+	hooks, ledger, expired := millis(now.Add(-r.Webhooks)), millis(now.Add(-r.Ledger)), millis(now)
 	var res PruneResult
 	steps := []struct {
 		n     *int64
@@ -111,6 +113,11 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 			(SELECT meeting_uuid, match_key FROM host_promotions p WHERE updated_at < $1 AND NOT EXISTS
 				(SELECT 1 FROM meetings m WHERE m.uuid = p.meeting_uuid AND m.status = 'started')
 			LIMIT ` + fmt.Sprint(pruneBatch) + `)`, ledger},
+		// The portal's sign-ins and sessions are of no use past their expiry.
+		{&res.HostPortal, "host sign-ins", `DELETE FROM host_signins WHERE state_hash IN
+			(SELECT state_hash FROM host_signins WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, expired},
+		{&res.HostPortal, "host sessions", `DELETE FROM host_sessions WHERE id_hash IN
+			(SELECT id_hash FROM host_sessions WHERE expires_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`, expired},
 	}
 	for _, st := range steps {
 		for {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 
@@ -53,12 +54,22 @@ type sqliteEngine struct {
 //     at least once and their effects are idempotent); it saves a disk flush
 //     per job step.
 func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, error) {
+	if opts.MustExist {
+		if err := sqliteFileExists(path); err != nil {
+			return nil, err
+		}
+	}
 	dsn := func(synchronous string) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
+		if opts.MustExist {
+			// SQLite's own "open, never create", should the file go between
+			// the check above and the open.
+			q.Set("mode", "rw")
+		}
 		return "file:" + path + "?" + q.Encode()
 	}
 	w := newWriteLock()
@@ -109,6 +120,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		_ = db.Close()
 		return nil, err
 	}
+	// What the migrations deleted (tokens an older build stored in clear)
+	// is overwritten in the file (secure_delete); the write-ahead log may
+	// still hold the pages as they were: fold it in and empty it. Nothing
+	// else reads the file yet; if something does (a tool beside the
+	// server), the next checkpoint does it.
+	_, _ = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	intakeDB, err := open("FULL", intakeCounts)
 	if err != nil {
 		_ = db.Close()
@@ -121,6 +138,32 @@ func openSQLite(ctx context.Context, path string, opts Options) (*sqliteEngine, 
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	return &sqliteEngine{sqlDB: db, intakeDB: intakeDB, driver: driver, inserter: inserter, path: path}, nil
+}
+
+// ErrNoDatabase: Options.MustExist was set and the SQLite file does not
+// exist. Its message names the absolute path that was tried.
+var ErrNoDatabase = errors.New("the database does not exist")
+
+// sqliteFileExists reports ErrNoDatabase, with the absolute path, when path
+// is not an existing file.
+func sqliteFileExists(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: no file at %s", ErrNoDatabase, abs)
+	case err != nil:
+		if pe, ok := errors.AsType[*os.PathError](err); ok {
+			err = pe.Err // the path is named already
+		}
+		return fmt.Errorf("store: SQLite file %s: %w", abs, err)
+	case fi.IsDir():
+		return fmt.Errorf("%w: %s is a directory, not a SQLite file", ErrNoDatabase, abs)
+	}
+	return nil
 }
 
 func (e *sqliteEngine) riverUIEndpoints() uiendpoints.Bundle {

@@ -24,21 +24,25 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 	"riverqueue.com/riverui/uiendpoints"
+
+	"github.com/cohost-dev/cohost/grant"
 )
 
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned when a looked-up row does not exist
+// (grant.ErrNotFound: the domain's name for it, which packages that declare
+// their own store interface check).
+var ErrNotFound = grant.ErrNotFound
 
 // ErrUnavailable wraps errors that mean the database cannot be reached; the
 // caller should answer 503 and let the sender retry.
-var ErrUnavailable = errors.New("store: database unavailable")
+var ErrUnavailable = grant.ErrUnavailable
 
 // ErrInvalidData wraps errors that mean the database refused a value for
 // good (PostgreSQL's SQLSTATE classes 22, data exception, and 54, program
 // limit exceeded; SQLite's SQLITE_TOOBIG and SQLITE_MISMATCH). Writing the
 // same value again fails again, so a caller must not ask its sender to retry
 // (a webhook is answered 400, not 503).
-var ErrInvalidData = errors.New("store: the database refused the data")
+var ErrInvalidData = grant.ErrInvalidData
 
 // invalidDataError is ErrInvalidData with the database's code. It keeps
 // only the code: the database's message can quote the refused value.
@@ -107,6 +111,11 @@ type Options struct {
 	// Counts, when set, counts the statements and commits sent to the
 	// database (the benchmarks); nil in production.
 	Counts *Counts
+	// MustExist refuses a SQLite database file that does not exist
+	// (ErrNoDatabase) instead of creating it: only the server creates its
+	// database, and a tool run from another directory must not make an
+	// empty one of its own and act on it.
+	MustExist bool
 
 	// migrateUpTo stops the migrations at a version (tests of a migration).
 	migrateUpTo int
@@ -235,7 +244,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
-		eng, err = openSQLite(ctx, strings.TrimPrefix(url, "sqlite://"), opts)
+		path := strings.TrimPrefix(url, "sqlite://")
+		eng, err = openSQLite(ctx, path, opts)
+		// The file's problems (no folder, not writable, not a database) in
+		// the operator's words, whether opening or migrating met them.
+		err = sqliteOpenProblem(path, err)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		eng, err = openPostgres(ctx, url, opts)
 	default:

@@ -400,21 +400,27 @@ func consoleFixture(now time.Time) ([]api.AdminMeeting, map[string]api.AdminMeet
 		if c.confirmMS > 0 {
 			p.ConfirmedAt, p.TimeToConfirmMS = at(time.Duration(c.joinAt)*time.Second-38*time.Minute+time.Duration(c.confirmMS)*time.Millisecond), msp(c.confirmMS)
 		}
+		// The summary is cohostd's sentence for such a participant (grant.Describe).
+		gp := grant.Participant{State: grant.State(c.state), Granter: c.granter, Reason: c.reason, Detail: c.detail, Attempts: c.attempts}
+		if c.confirmMS > 0 {
+			gp.JoinSeenAt = *joined
+			gp.ConfirmedAt = gp.JoinSeenAt.Add(time.Duration(c.confirmMS) * time.Millisecond)
+		}
+		progress := grant.Progress{}
+		if c.state == "pending" {
+			progress = grant.Progress{Granter: "host-client", Step: grant.StepQueued, Place: 1, Wait: time.Second}
+		}
+		p.Summary = grant.Describe(gp, progress)
 		switch c.state {
 		case "confirmed":
-			p.Summary = fmt.Sprintf("co-host: Zoom confirmed the role change via %s, %d ms after cohost saw the join", c.granter, c.confirmMS)
 			counts.Confirmed++
 		case "granted":
-			p.Summary = "granted via permissions: they have co-host abilities through the meeting's settings, not the co-host role"
 			counts.Granted++
 		case "pending":
-			p.Summary = "pending: not granted yet after 1 attempts"
 			counts.Pending++
 		case "skipped":
-			p.Summary = "not co-host (skipped): " + c.reason.Text()
 			counts.Skipped++
 		case "failed":
-			p.Summary = fmt.Sprintf("not co-host (failed via %s after %d attempts): %s (%s)", c.granter, c.attempts, c.reason.Text(), c.detail)
 			counts.Failed++
 		}
 		counts.Total++
@@ -424,6 +430,7 @@ func consoleFixture(now time.Time) ([]api.AdminMeeting, map[string]api.AdminMeet
 		AccountID: "acct-1", MeetingID: liveID, UUID: "4f1Xq2m8TfKc0b3Zz9w1Aw==", Topic: "Quarterly all-hands",
 		HostID: "x1yCzABCDEfg23HiJKl4mN", HostEmail: "maya@example.com", Status: "started",
 		StartTime: at(-40 * time.Minute), StartedAt: at(-38 * time.Minute), Grants: counts,
+		HostPage: &api.AdminHostPage{State: api.AdminHostPageRunning, Since: at(-2 * time.Second), Connection: "Connected", Summary: "a host page runs this meeting"},
 	}
 	meetings := []api.AdminMeeting{
 		live,

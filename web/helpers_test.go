@@ -239,6 +239,9 @@ type hostEnv struct {
 	assets  string
 	// cspOverride replaces HostCSP's policy (to show what the SDK needs).
 	cspOverride string
+	// coep, when set, makes the page cross-origin isolated as cohostd does (COOP same-origin)
+	// with this Cross-Origin-Embedder-Policy.
+	coep string
 
 	mu   sync.Mutex
 	urls []string // every request URI and Referer the page's server saw
@@ -250,6 +253,8 @@ type envOptions struct {
 	// sdkAssetPath is HostPageData.SDKAssetPath.
 	sdkAssetPath string
 	webSDK       zoomsim.WebSDKConfig
+	// coep: see hostEnv.coep.
+	coep string
 }
 
 func newHostEnv(t *testing.T, opt envOptions) *hostEnv {
@@ -274,7 +279,7 @@ func newHostEnv(t *testing.T, opt envOptions) *hostEnv {
 	}
 	e := &hostEnv{t: t, b: b, sim: sim, host: host, meeting: m, secret: newSecret(t)}
 	e.cohost = &fakeCohost{env: e, changed: make(chan struct{})}
-	e.scripts, e.assets = opt.sdkScripts, opt.sdkAssetPath
+	e.scripts, e.assets, e.coep = opt.sdkScripts, opt.sdkAssetPath, opt.coep
 	if e.scripts == nil {
 		e.scripts = []string{sim.SDKScriptURL()}
 	}
@@ -302,6 +307,10 @@ func (e *hostEnv) handler() http.Handler {
 			csp = e.cspOverride
 		}
 		h.Set("Content-Security-Policy", csp)
+		if e.coep != "" {
+			h.Set("Cross-Origin-Opener-Policy", CrossOriginOpenerPolicy)
+			h.Set("Cross-Origin-Embedder-Policy", e.coep)
+		}
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -562,18 +562,23 @@ func TestHostPageEnd(t *testing.T) {
 // promotion under way, one waiting in the waiting room, a skipped phone caller and a failure.
 func realisticPanel(topic string) api.HostPanel {
 	rows := []api.HostPanelRow{
-		{Name: "Hana Host", State: api.HostRowHost, UserID: 16778240},
-		{Name: "Ana Lima", State: api.HostRowCoHost, UserID: 16779264},
-		{Name: "Ben Okafor", State: api.HostRowCoHost, UserID: 16780288},
-		{Name: "Chloé Martin", State: api.HostRowCoHost, UserID: 16781312},
-		{Name: "Dev Patel", State: api.HostRowPromoting, Text: "Zoom is making them co-host.", UserID: 16782336},
-		{Name: "Emma Schulz", State: api.HostRowPending, Text: "Waiting for them to be admitted from the waiting room."},
-		{Name: "*******0100", State: api.HostRowSkipped, Text: "Phone-only caller: Zoom does not let callers be co-hosts.", UserID: 16784384},
-		{Name: "Guest 9", State: api.HostRowFailed, Text: "Zoom did not confirm within 2 minutes (OPERATION_TIMEOUT).", UserID: 16785408},
+		{Name: "Hana Host", State: api.HostRowHost, UserID: 16778240, Group: api.HostGroupHost, Text: "the host (this page)"},
+		{Name: "Guest 9", State: api.HostRowFailed, UserID: 16785408, Group: api.HostGroupAttention,
+			Text: "not co-host (failed via host-client after 1 attempt): Zoom's Meeting SDK did not confirm the co-host role in time (4 makeCoHost calls; last: OPERATION_TIMEOUT 1)"},
+		{Name: "Emma Schulz", State: api.HostRowPending, WaitingRoom: true, Group: api.HostGroupAttention, UserID: 16783360,
+			Text: "pending: in the waiting room: admit them in Zoom's participant panel and they are made co-host"},
+		{Name: "Dev Patel", State: api.HostRowPromoting, Text: "pending: the host page is making them co-host now", UserID: 16782336, Group: api.HostGroupLine},
+		{Name: "Ana Lima", State: api.HostRowCoHost, UserID: 16779264, Group: api.HostGroupCoHost,
+			Text: "co-host: made co-host by the host page (the host's Zoom client, on cohost's request), 812 ms after cohost saw the join"},
+		{Name: "Ben Okafor", State: api.HostRowCoHost, UserID: 16780288, Group: api.HostGroupCoHost,
+			Text: "co-host: made co-host by the host page (the host's Zoom client, on cohost's request), 1904 ms after cohost saw the join"},
+		{Name: "Chloé Martin", State: api.HostRowCoHost, UserID: 16781312, Group: api.HostGroupCoHost, Text: "co-host: made co-host by the host in the meeting"},
+		{Name: "*******0100", State: api.HostRowSkipped, UserID: 16784384, Group: api.HostGroupOther,
+			Text: "not co-host (skipped): they joined by phone only, without a Zoom client that can hold a role"},
 	}
 	return api.HostPanel{
 		Topic:  topic,
-		Counts: api.HostPanelCount{CoHost: 3, Pending: 2, Skipped: 1, Failed: 1, Total: len(rows)},
+		Counts: api.HostPanelCount{CoHost: 3, Pending: 2, Skipped: 1, Failed: 1, WaitingRoom: 1, Total: len(rows) - 1},
 		Rows:   rows,
 	}
 }
@@ -605,11 +610,11 @@ func TestHostPagePanel(t *testing.T) {
 	if got := e.text(t, "#notice"); got != panel.Notice {
 		t.Errorf("notice %q", got)
 	}
-	if got := e.text(t, "#total"); got != "8 people" {
+	if got := e.text(t, "#total"); got != "7 people" {
 		t.Errorf("total %q", got)
 	}
 	type row struct{ State, Name, Badge, Text string }
-	rows := browser.Eval[[]row](t, e.b, `[...document.querySelectorAll('#rows > li')].map(li => ({
+	rows := browser.Eval[[]row](t, e.b, `[...document.querySelectorAll('#rows li')].map(li => ({
 		State: li.dataset.state, Name: li.querySelector('.row-name').textContent,
 		Badge: li.querySelector('.badge').textContent,
 		Text: li.querySelector('.row-text').hidden ? '' : li.querySelector('.row-text').textContent}))`)
@@ -618,14 +623,18 @@ func TestHostPagePanel(t *testing.T) {
 		t.Fatalf("rows %+v", rows)
 	}
 	for i, r := range panel.Rows {
-		if want := (row{r.State, r.Name, badge[r.State], r.Text}); rows[i] != want {
+		b := badge[r.State]
+		if r.WaitingRoom {
+			b = "Waiting room"
+		}
+		if want := (row{r.State, r.Name, b, r.Text}); rows[i] != want {
 			t.Errorf("row %d = %+v, want %+v", i, rows[i], want)
 		}
 	}
 	if got := browser.Eval[string](t, e.b, `document.getElementById('rows').getAttribute('aria-live') + ' ' + document.getElementById('summary').getAttribute('aria-live')`); got != "polite polite" {
 		t.Errorf("aria-live of the list and the summary: %q", got)
 	}
-	if got := e.text(t, "#summary"); got != "3 co-hosts, 2 pending, 1 skipped, 1 failed." {
+	if got := e.text(t, "#summary"); got != "3 co-hosts, 2 pending, 1 in the waiting room, 1 skipped, 1 failed." {
 		t.Errorf("summary %q", got)
 	}
 	if !browser.Eval[bool](t, e.b, `document.getElementById('empty').hidden`) {
@@ -635,20 +644,20 @@ func TestHostPagePanel(t *testing.T) {
 	// A change updates the row in place.
 	mu.Lock()
 	current.Rows = append([]api.HostPanelRow(nil), panel.Rows...)
-	current.Rows[4] = api.HostPanelRow{Name: "Dev Patel", State: api.HostRowCoHost, UserID: 16782336}
+	current.Rows[3] = api.HostPanelRow{Name: "Dev Patel", State: api.HostRowCoHost, UserID: 16782336, Group: api.HostGroupCoHost}
 	mu.Unlock()
-	browser.Eval[any](t, e.b, `window.devRow = document.querySelectorAll('#rows > li')[4], null`)
-	e.waitPage(t, "Dev as co-host", `document.querySelectorAll('#rows > li')[4].dataset.state === 'cohost'`)
-	if same := browser.Eval[bool](t, e.b, `window.devRow === document.querySelectorAll('#rows > li')[4]`); !same {
-		t.Error("the changed row was replaced rather than updated")
+	browser.Eval[any](t, e.b, `window.devRow = document.querySelectorAll('#rows li')[3], null`)
+	e.waitPage(t, "Dev as co-host", `window.devRow.dataset.state === 'cohost'`)
+	if same := browser.Eval[bool](t, e.b, `window.devRow.parentElement === document.querySelector('#group-cohost ul')`); !same {
+		t.Error("the changed row was replaced, or not moved to the co-hosts")
 	}
 
 	// Only the host: the empty state.
 	mu.Lock()
-	current = api.HostPanel{Topic: panel.Topic, Counts: api.HostPanelCount{Total: 1}, Rows: panel.Rows[:1]}
+	current = api.HostPanel{Topic: panel.Topic, Rows: panel.Rows[:1]}
 	mu.Unlock()
 	e.waitText(t, "#empty", "Nobody has joined yet")
-	if n := browser.Eval[int](t, e.b, `document.querySelectorAll('#rows > li').length`); n != 1 {
+	if n := browser.Eval[int](t, e.b, `document.querySelectorAll('#rows li').length`); n != 1 {
 		t.Errorf("%d rows for the host alone", n)
 	}
 	e.assertClean(t, nil)

@@ -23,7 +23,9 @@ import (
 const sdkPkgDir = "../meetingsdk/node_modules/@zoom/meetingsdk"
 
 // realSDK is the installed @zoom/meetingsdk served from its own origin, as Zoom's CDN serves it
-// to cohostd's pages.
+// to cohostd's pages: with Access-Control-Allow-Origin, which the SDK needs of its lib/av host
+// once the page is cross-origin isolated (it then loads those scripts with
+// crossOrigin="anonymous"), and without Cross-Origin-Resource-Policy.
 type realSDK struct {
 	// scripts are the script URLs in meetingsdk.Scripts order; assets is init's assetPath for
 	// the package's lib/av (Zoom's CDN is offline here).
@@ -40,7 +42,11 @@ func (s *realSDK) requested(path string) bool {
 	return slices.Contains(s.requests, path)
 }
 
-func serveRealSDK(t *testing.T) *realSDK {
+func serveRealSDK(t *testing.T) *realSDK { return serveRealSDKWith(t, true) }
+
+// serveRealSDKWith serves the SDK with Access-Control-Allow-Origin or, without cors, as a host
+// that sends no CORS headers.
+func serveRealSDKWith(t *testing.T, cors bool) *realSDK {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(sdkPkgDir, "package.json"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -62,6 +68,9 @@ func serveRealSDK(t *testing.T) *realSDK {
 		sdk.mu.Lock()
 		sdk.requests = append(sdk.requests, r.URL.Path)
 		sdk.mu.Unlock()
+		if cors {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
 		files.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -173,6 +182,76 @@ func TestRealSDKNeedsHostCSPExtras(t *testing.T) {
 					}
 				}
 				return false
+			})
+		})
+	}
+}
+
+// TestRealSDKCrossOriginIsolated: under cohostd's isolation headers (COOP same-origin, COEP
+// credentialless) the real 6.2.0 bundle, from another origin that sends CORS headers but no
+// Cross-Origin-Resource-Policy, runs isolated: SharedArrayBuffer is there, init succeeds and join
+// goes as far as Zoom's servers (-3000 offline), and the browser refuses nothing. Under
+// require-corp the same bundle is refused: the page's script tags (no-cors requests) lack CORP,
+// so ZoomMtgEmbedded never appears. That is why cohost uses credentialless (web/isolation.go).
+// And an isolated page needs CORS headers of the SDK's lib/av host: without them the SDK cannot
+// load its media files ("dependent assets are not accessible", 5001), which a self-hosted copy
+// (COHOST_MEETING_SDK_ASSET_PATH) must know.
+func TestRealSDKCrossOriginIsolated(t *testing.T) {
+	for _, tc := range []struct {
+		name, coep string
+		cors, runs bool
+		refusal    string
+	}{
+		{"credentialless", CrossOriginEmbedderPolicy, true, true, ""},
+		{"require-corp", "require-corp", true, false, "Meeting SDK did not load"},
+		{"credentialless, assets without CORS", CrossOriginEmbedderPolicy, false, false, "(Zoom error 5001)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sdk := serveRealSDKWith(t, tc.cors)
+			e := newHostEnv(t, envOptions{sdkScripts: sdk.scripts, sdkAssetPath: sdk.assets, coep: tc.coep})
+			sig, err := meetingsdk.Signature("offline-sdk-key", "offline-sdk-secret", e.meeting.ID, api.SDKRoleHost, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.cohost.startScript = func(int) reply {
+				s := e.mintStart(time.Now())
+				s.Signature, s.ZAK = sig, "offline-zak"
+				return ok(s)
+			}
+			e.open(t)
+			if iso := browser.Eval[bool](t, e.b, `crossOriginIsolated && typeof SharedArrayBuffer === 'function'`); !iso {
+				t.Fatal("the page is not cross-origin isolated")
+			}
+			if !tc.runs {
+				e.waitText(t, "#message", tc.refusal)
+				want := "ERR_BLOCKED_BY_RESPONSE.NotSameOriginAfterDefaultedToSameOriginByCoep"
+				if !tc.cors {
+					want = "blocked by CORS policy"
+				}
+				blocked := false
+				for _, m := range e.b.Messages() {
+					blocked = blocked || strings.Contains(m.Text, want)
+				}
+				if !blocked {
+					t.Errorf("no %q among %v", want, e.b.Messages())
+				}
+				return
+			}
+			e.waitText(t, "#message-title", "Zoom cannot be reached")
+			if got := e.text(t, "#message-text"); !strings.Contains(got, "(Zoom error -3000)") {
+				t.Errorf("message %q, want Zoom's -3000 (init succeeded, join reached Zoom)", got)
+			}
+			if !sdk.requested("/dist/lib/av/js_media.min.js") {
+				t.Error("the SDK did not load lib/av/js_media.min.js from the page's assetPath")
+			}
+			for _, m := range e.b.Messages() {
+				if m.Source == "security" || strings.Contains(m.Text, "Refused to") || strings.Contains(m.Text, "Cross-Origin-Embedder-Policy") ||
+					strings.Contains(m.Text, "ERR_BLOCKED_BY_RESPONSE") || strings.Contains(m.Text, "CORS policy") {
+					t.Errorf("refused by the browser: %s", m)
+				}
+			}
+			e.assertClean(t, func(m browser.Message) bool {
+				return strings.Contains(m.Text, "ERR_INTERNET_DISCONNECTED") && strings.Contains(m.URL, "zoom.us/")
 			})
 		})
 	}

@@ -78,7 +78,7 @@ func Manifest(opts Options) ([]byte, error) {
 			// Zoom requires the field; its values are the Zoom clients an app
 			// opens inside, and cohost opens inside none.
 			Products: []string{},
-			EventSubscription: eventSubscription{
+			EventSubscription: &eventSubscription{
 				Enable: true,
 				Events: []eventSubscriptionEntry{{
 					SubscriptionName:      "cohost",
@@ -201,9 +201,9 @@ type scope struct {
 }
 
 type features struct {
-	Products          []string          `json:"products"`
-	Embed             *embed            `json:"embed,omitempty"`
-	EventSubscription eventSubscription `json:"event_subscription"`
+	Products          []string           `json:"products"`
+	Embed             *embed             `json:"embed,omitempty"`
+	EventSubscription *eventSubscription `json:"event_subscription,omitempty"`
 }
 
 type embed struct {

@@ -120,6 +120,16 @@ func Calls() []Call {
 			RateLabel:    "Light",
 		},
 		{
+			// Zoom's list has scheduled meetings only; the portal adds the
+			// live ones of the ledger.
+			Endpoint:     "GET /users/{userId}/meetings?type=upcoming",
+			Granters:     []string{config.GranterHostClient},
+			Why:          "the host portal: the signed-in host's upcoming meetings",
+			Scope:        "meeting:read:list_meetings:admin",
+			ClassicScope: "meeting:read:admin",
+			RateLabel:    "Medium",
+		},
+		{
 			// GET /users/me is "Get a user" with userId=me.
 			Endpoint:     "GET /users/me",
 			Install:      true,

@@ -12,6 +12,7 @@ import (
 )
 
 const (
+	listMeetings    = "meeting:read:list_meetings:admin"
 	meetingRead     = "meeting:read:meeting:admin"
 	meetingUpdate   = "meeting:update:meeting:admin"
 	participantRead = "meeting:read:participant:admin"
@@ -32,20 +33,20 @@ func TestScopes(t *testing.T) {
 		mode     string
 		want     []string
 	}{
-		{"host-client", []string{config.GranterHostClient}, s2s, []string{meetingRead, participantRead, settingsRead, tokenRead, userRead}},
+		{"host-client", []string{config.GranterHostClient}, s2s, []string{listMeetings, meetingRead, participantRead, settingsRead, tokenRead, userRead}},
 		{"agent", []string{config.GranterAgent}, s2s, []string{meetingRead, participantRead, tokenRead}},
 		{"permissions", []string{config.GranterPermissions}, s2s, []string{meetingRead, participantRead, meetingUpdate, settingsRead, settingsUpdate}},
 		{"alternative-hosts", []string{config.GranterAlternativeHosts}, s2s, []string{meetingRead, participantRead, meetingUpdate, userRead}},
-		{"host-client and agent share the ZAK scope", []string{config.GranterHostClient, config.GranterAgent}, s2s, []string{meetingRead, participantRead, settingsRead, tokenRead, userRead}},
+		{"host-client and agent share the ZAK scope", []string{config.GranterHostClient, config.GranterAgent}, s2s, []string{listMeetings, meetingRead, participantRead, settingsRead, tokenRead, userRead}},
 		{"default granters", []string{config.GranterHostClient, config.GranterPermissions}, s2s,
-			[]string{meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
+			[]string{listMeetings, meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
 		{"every granter", Granters(), s2s,
-			[]string{meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
+			[]string{listMeetings, meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
 		{"order does not matter", []string{config.GranterPermissions, config.GranterHostClient}, s2s,
-			[]string{meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
+			[]string{listMeetings, meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
 		{"oauth adds the install's scope", []string{config.GranterAgent}, oauth, []string{meetingRead, participantRead, tokenRead, userRead}},
 		{"oauth default granters", []string{config.GranterHostClient, config.GranterPermissions}, oauth,
-			[]string{meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
+			[]string{listMeetings, meetingRead, participantRead, meetingUpdate, settingsRead, tokenRead, userRead, settingsUpdate}},
 		{"install and alternative-hosts need the same scope once", []string{config.GranterAlternativeHosts}, oauth,
 			[]string{meetingRead, participantRead, meetingUpdate, userRead}},
 		{"no granter: the events' scope only", nil, s2s, []string{participantRead}},

@@ -56,7 +56,11 @@ func (co *core) fetchS2S(ctx context.Context, acct string) (*oauth2.Token, error
 // (refresh token, authorization code) are redacted from Zoom's reason, and
 // the raw body is never kept.
 func (co *core) tokenError(grant string, err error, secrets ...string) *TokenError {
-	red := co.red.with(secrets...)
+	return redactedTokenError(co.red.with(secrets...), grant, err)
+}
+
+// redactedTokenError is tokenError with the secrets of red removed.
+func redactedTokenError(red redactor, grant string, err error) *TokenError {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		te := &TokenError{Grant: grant}

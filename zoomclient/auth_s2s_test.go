@@ -1,6 +1,7 @@
 package zoomclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -284,4 +285,95 @@ func TestNewConfigErrors(t *testing.T) {
 // tokensFor is a test hook: the token the client would use now.
 func (c *Client) tokensFor(ctx context.Context) (*accessToken, error) {
 	return c.core.tokens.token(ctx, c.accountID, 0)
+}
+
+// Without COHOST_ENCRYPTION_KEY an s2s client still never stores a token in
+// clear: it seals with a key derived from its client secret, which every
+// replica holds, so two replicas still share one token.
+func TestS2S_storedTokenIsSealedWithoutAKey(t *testing.T) {
+	env := newEnv(t)
+	noKey := func(cfg *Config) { cfg.Sealer = nil }
+	a := env.newClient(t, noKey)
+	b := env.newClient(t, noKey)
+	var calls counter
+	env.mux.HandleFunc(meetingPath, func(w http.ResponseWriter, r *http.Request) {
+		calls.hit(r, time.Time{})
+		okMeeting(w)
+	})
+	for _, c := range []*Client{a, b} {
+		if _, _, err := c.Meetings.Get(context.Background(), testMeetingID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := env.oauth.count(grantAccountCredentials); got != 1 {
+		t.Fatalf("token requests = %d, want 1 shared through the store", got)
+	}
+	rec, err := env.store.LoadToken(context.Background(), testAccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(rec.AccessToken, []byte("at-SECRET")) || len(rec.RefreshToken) != 0 {
+		t.Fatalf("the stored access token is in clear: %q", rec.AccessToken)
+	}
+	derived, err := SealerFromClientSecret(testClientID, testClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, err := derived.Open(rec.AccessToken, testAccountID, fieldAccessToken); err != nil || string(at) != "at-SECRET-s2s-1" {
+		t.Fatalf("the stored token opens to %q, %v with the key derived from the client secret", at, err)
+	}
+	// The store alone, or another app's secret, opens nothing.
+	for _, other := range [][2]string{{testClientID, "another-secret"}, {"another-client", testClientSecret}} {
+		s, err := SealerFromClientSecret(other[0], other[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Open(rec.AccessToken, testAccountID, fieldAccessToken); !errors.Is(err, ErrUnseal) {
+			t.Fatalf("a key derived from %q opens the token: %v", other, err)
+		}
+	}
+}
+
+// A token an older build stored in clear is never used: the client fetches a
+// new one and stores it sealed in its place.
+func TestS2S_clearTokenFromAnOlderBuildIsReplaced(t *testing.T) {
+	env := newEnv(t)
+	if _, err := env.store.SaveToken(context.Background(), TokenRecord{AccountID: testAccountID, AccessToken: []byte("at-SECRET-clear"),
+		TokenType: "bearer", Expiry: testEpoch.Add(time.Hour)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	client := env.newClient(t, func(cfg *Config) { cfg.Sealer = nil })
+	var calls counter
+	env.mux.HandleFunc(meetingPath, func(w http.ResponseWriter, r *http.Request) {
+		calls.hit(r, time.Time{})
+		okMeeting(w)
+	})
+	if _, _, err := client.Meetings.Get(context.Background(), testMeetingID); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls.Tokens(); len(got) != 1 || got[0] != "at-SECRET-s2s-1" {
+		t.Fatalf("API calls used %q, want a new token", got)
+	}
+	rec, err := env.store.LoadToken(context.Background(), testAccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(rec.AccessToken, []byte("at-SECRET")) {
+		t.Fatalf("the store still holds a token in clear: %q", rec.AccessToken)
+	}
+}
+
+func TestSealerFromClientSecret(t *testing.T) {
+	a, err := SealerFromClientSecret("cid", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := SealerFromClientSecret("cid", "secret")
+	sealed := a.Seal([]byte("token"), "acct", fieldAccessToken)
+	if pt, err := b.Open(sealed, "acct", fieldAccessToken); err != nil || string(pt) != "token" {
+		t.Fatalf("the same secret derives another key: %q, %v", pt, err)
+	}
+	if _, err := SealerFromClientSecret("cid", ""); err == nil {
+		t.Fatal("an empty client secret derives a key")
+	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -13,7 +15,10 @@ import (
 // MeetingsService is Zoom's Meetings API: https://developers.zoom.us/docs/api/meetings/
 type MeetingsService service
 
-const routeMeeting = "/meetings/{meetingId}"
+const (
+	routeMeeting      = "/meetings/{meetingId}"
+	routeUserMeetings = "/users/{userId}/meetings"
+)
 
 // Meeting is the part of Zoom's meeting object cohost uses. Deliberately
 // absent: start_url (it lets anyone start the meeting as host), the
@@ -114,6 +119,79 @@ func (s *MeetingsService) Update(ctx context.Context, meetingID int64, update *M
 		return nil, err
 	}
 	return s.client.Do(ctx, req, nil)
+}
+
+// Values of ListMeetingsOptions.Type.
+const (
+	// MeetingListScheduled: every valid past (unexpired), live and upcoming
+	// scheduled meeting.
+	MeetingListScheduled = "scheduled"
+	// MeetingListLive: the meetings under way.
+	MeetingListLive = "live"
+	// MeetingListUpcoming: upcoming meetings, live ones included.
+	MeetingListUpcoming = "upcoming"
+)
+
+// MaxMeetingsPageSize is the largest page_size Zoom takes for a list of meetings.
+const MaxMeetingsPageSize = 300
+
+// ListMeetingsOptions are the query of GET /users/{userId}/meetings.
+type ListMeetingsOptions struct {
+	// Type is MeetingListScheduled, MeetingListLive or MeetingListUpcoming;
+	// empty leaves Zoom's default (scheduled).
+	Type string
+	// PageSize is how many meetings a page holds: 1 to MaxMeetingsPageSize;
+	// 0 leaves Zoom's default (30).
+	PageSize int
+	// NextPageToken continues a listing where the last page ended (Zoom keeps
+	// it 15 minutes).
+	NextPageToken string
+}
+
+// MeetingList is one page of a user's meetings.
+type MeetingList struct {
+	PageSize     int `json:"page_size"`
+	TotalRecords int `json:"total_records"`
+	// NextPageToken is empty on the last page.
+	NextPageToken string `json:"next_page_token"`
+	// Meetings carry what Zoom's list gives of each meeting: id, uuid,
+	// host_id, topic, type, start_time, duration, timezone, join_url, and
+	// neither status nor settings.
+	Meetings []Meeting `json:"meetings"`
+}
+
+// ListByUser returns one page of the meetings a user hosts. Zoom lists
+// scheduled meetings only: an instant meeting never appears, live or not.
+//
+// Zoom API docs: https://developers.zoom.us/docs/api/meetings/#tag/meetings/GET/users/{userId}/meetings
+// Scopes: meeting:read:list_meetings:admin (granular) or meeting:read:admin (classic). Rate label: Medium.
+func (s *MeetingsService) ListByUser(ctx context.Context, userID string, opts *ListMeetingsOptions) (*MeetingList, *Response, error) {
+	req, err := s.client.NewRequest(http.MethodGet, routeUserMeetings, nil, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts != nil {
+		if opts.PageSize < 0 || opts.PageSize > MaxMeetingsPageSize {
+			return nil, nil, fmt.Errorf("zoomclient: page size %d is not between 1 and %d", opts.PageSize, MaxMeetingsPageSize)
+		}
+		q := url.Values{}
+		if opts.Type != "" {
+			q.Set("type", opts.Type)
+		}
+		if opts.PageSize > 0 {
+			q.Set("page_size", strconv.Itoa(opts.PageSize))
+		}
+		if opts.NextPageToken != "" {
+			q.Set("next_page_token", opts.NextPageToken)
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	list := new(MeetingList)
+	resp, err := s.client.Do(ctx, req, list)
+	if err != nil {
+		return nil, resp, err
+	}
+	return list, resp, nil
 }
 
 // Timestamp is a Zoom date-time ("2026-03-01T10:00:00Z"). An empty string

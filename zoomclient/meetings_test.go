@@ -203,3 +203,100 @@ func FuzzTimestampUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestMeetingsListByUser(t *testing.T) {
+	client, mux, _ := setup(t)
+	mux.HandleFunc("/v2/users/30R7kT7bTIKSNUFEuH_Qlg/meetings", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, http.MethodGet)
+		want := map[string]string{"type": "upcoming", "page_size": "100", "next_page_token": "tok-2"}
+		for k, v := range want {
+			if got := r.URL.Query().Get(k); got != v {
+				t.Errorf("query %s = %q, want %q", k, got, v)
+			}
+		}
+		// Zoom's example answer of "List meetings", trimmed to two meetings.
+		_, _ = io.WriteString(w, `{
+			"next_page_token": "tok-3",
+			"page_size": 100,
+			"total_records": 130,
+			"meetings": [
+				{"uuid": "aDYlohsHRtCd4ii1uC2+hA==", "id": 85746065432, "host_id": "30R7kT7bTIKSNUFEuH_Qlg",
+				 "topic": "Weekly sync", "type": 8, "start_time": "2026-12-01T15:00:00Z", "duration": 60,
+				 "timezone": "Europe/Berlin", "created_at": "2026-11-01T09:00:00Z", "join_url": "https://zoom.us/j/85746065432", "pmi": "97891943927"},
+				{"uuid": "Y2FsbGVkLm5vLXRpbWU=", "id": 91234567890, "host_id": "30R7kT7bTIKSNUFEuH_Qlg",
+				 "topic": "Office hours", "type": 3, "start_time": "", "duration": 0, "timezone": "", "join_url": "https://zoom.us/j/91234567890"}
+			]
+		}`)
+	})
+	got, _, err := client.Meetings.ListByUser(context.Background(), "30R7kT7bTIKSNUFEuH_Qlg",
+		&ListMeetingsOptions{Type: MeetingListUpcoming, PageSize: 100, NextPageToken: "tok-2"})
+	if err != nil {
+		t.Fatalf("Meetings.ListByUser: %v", err)
+	}
+	want := &MeetingList{PageSize: 100, TotalRecords: 130, NextPageToken: "tok-3", Meetings: []Meeting{
+		{ID: 85746065432, UUID: "aDYlohsHRtCd4ii1uC2+hA==", HostID: "30R7kT7bTIKSNUFEuH_Qlg", Topic: "Weekly sync", Type: 8,
+			StartTime: &Timestamp{time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)}, Duration: 60, Timezone: "Europe/Berlin",
+			JoinURL: "https://zoom.us/j/85746065432"},
+		{ID: 91234567890, UUID: "Y2FsbGVkLm5vLXRpbWU=", HostID: "30R7kT7bTIKSNUFEuH_Qlg", Topic: "Office hours", Type: 3,
+			StartTime: &Timestamp{}, JoinURL: "https://zoom.us/j/91234567890"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Meetings.ListByUser mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Without options the request carries no query: Zoom's defaults apply.
+func TestMeetingsListByUser_defaults(t *testing.T) {
+	client, mux, _ := setup(t)
+	mux.HandleFunc("/v2/users/me/meetings", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			t.Errorf("query %q, want none", r.URL.RawQuery)
+		}
+		_, _ = io.WriteString(w, `{"page_size": 30, "total_records": 0, "next_page_token": "", "meetings": []}`)
+	})
+	got, _, err := client.Meetings.ListByUser(context.Background(), "me", nil)
+	if err != nil {
+		t.Fatalf("Meetings.ListByUser: %v", err)
+	}
+	if len(got.Meetings) != 0 || got.NextPageToken != "" {
+		t.Errorf("got %+v, want an empty last page", got)
+	}
+}
+
+func TestMeetingsListByUser_badInput(t *testing.T) {
+	client, mux, _ := setup(t)
+	var calls int
+	mux.HandleFunc("/v2/users/", func(w http.ResponseWriter, r *http.Request) { calls++ })
+	for _, tc := range []struct {
+		name string
+		user string
+		opts *ListMeetingsOptions
+	}{
+		{"no user", "", nil},
+		{"page too large", "me", &ListMeetingsOptions{PageSize: MaxMeetingsPageSize + 1}},
+		{"negative page", "me", &ListMeetingsOptions{PageSize: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, err := client.Meetings.ListByUser(context.Background(), tc.user, tc.opts); err == nil {
+				t.Error("ListByUser succeeded")
+			}
+		})
+	}
+	if calls != 0 {
+		t.Errorf("%d requests reached Zoom, want none", calls)
+	}
+}
+
+// A user id is one path segment: a crafted id cannot reach another route.
+func TestMeetingsListByUser_pathEscaped(t *testing.T) {
+	client, mux, _ := setup(t)
+	mux.HandleFunc("/v2/users/", func(w http.ResponseWriter, r *http.Request) {
+		if got, want := r.URL.EscapedPath(), "/v2/users/a%2F..%2Fmeetings%2F1/meetings"; got != want {
+			t.Errorf("path %s, want %s", got, want)
+		}
+		_, _ = io.WriteString(w, `{"meetings": []}`)
+	})
+	if _, _, err := client.Meetings.ListByUser(context.Background(), "a/../meetings/1", nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -37,6 +37,7 @@ const (
 //	PATCH /users/{userId}/settings    Medium  (spec "Update user settings")
 //	GET   /users/{userId}/token       Light   (spec "Get a user's token", ZAK)
 //	GET   /users/me                   Light   (same operation as GET /users/{userId})
+//	GET   /users/{userId}/meetings    Medium  (spec "List meetings")
 var routeLabels = map[string]RateLabel{
 	"GET " + routeMeeting:        Light,
 	"PATCH " + routeMeeting:      Light,
@@ -45,6 +46,7 @@ var routeLabels = map[string]RateLabel{
 	"PATCH " + routeUserSettings: Medium,
 	"GET " + routeUserToken:      Light,
 	"GET " + routeUsersMe:        Light,
+	"GET " + routeUserMeetings:   Medium,
 }
 
 // RouteLabel returns the rate label of method and route template; routes this

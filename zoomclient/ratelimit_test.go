@@ -102,6 +102,7 @@ func TestRouteLabels(t *testing.T) {
 		{"GET", routeUserSettings, Medium},
 		{"PATCH", routeUserSettings, Medium},
 		{"GET", routeUserToken, Light},
+		{"GET", routeUserMeetings, Medium},
 		{"GET", "/metrics/meetings/{meetingId}/participants", Medium}, // unknown: Medium
 	} {
 		if got := RouteLabel(tc.method, tc.route); got != tc.want {

@@ -3,7 +3,9 @@ package zoomclient
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -55,6 +57,34 @@ func NewSealerFromBase64(s string) (*Sealer, error) {
 		}
 	}
 	return nil, errors.New("zoomclient: encryption key is not base64")
+}
+
+// sealerFromSecretSalt separates the key SealerFromClientSecret derives from
+// every other use of the client secret (HKDF's salt).
+const sealerFromSecretSalt = "cohost/zoomclient/token-sealing/v1"
+
+// SealerFromClientSecret returns a Sealer whose key is derived with
+// HKDF-SHA256 from a Server-to-Server OAuth app's client secret (and its
+// client id), for s2s mode without COHOST_ENCRYPTION_KEY.
+//
+// It keeps the access tokens s2s mode stores (shared by every replica)
+// unreadable from the database alone, with no secret more to configure: the
+// key is held where the client secret is, outside the database, and whoever
+// holds the client secret and the account id can mint an s2s token anyway, so
+// the derived key protects nothing that secret does not. It is not for oauth
+// mode: there a stored refresh token plus the client secret is a standing
+// credential for every installed account, so oauth mode needs a key of its
+// own (COHOST_ENCRYPTION_KEY). A rotated client secret gives another key:
+// the stored access token no longer opens and a new one is fetched.
+func SealerFromClientSecret(clientID, clientSecret string) (*Sealer, error) {
+	if clientSecret == "" {
+		return nil, errors.New("zoomclient: no client secret to derive the token sealing key from")
+	}
+	key, err := hkdf.Key(sha256.New, []byte(clientSecret), []byte(sealerFromSecretSalt), "client "+clientID, SealerKeySize)
+	if err != nil {
+		return nil, fmt.Errorf("zoomclient: deriving the token sealing key: %w", err)
+	}
+	return NewSealer(key)
 }
 
 func sealAD(accountID, field string) []byte {

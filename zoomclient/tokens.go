@@ -338,17 +338,14 @@ func (m *tokenManager) saveRotated(ctx context.Context, rec TokenRecord, prev in
 	return 0, err
 }
 
+// seal and open: every token is sealed in the store (New gives every
+// client a Sealer), so a token stored in clear by an older build does not
+// open, and a new one is fetched in its place.
 func (m *tokenManager) seal(v, acct, field string) []byte {
-	if m.sealer == nil {
-		return []byte(v)
-	}
 	return m.sealer.Seal([]byte(v), acct, field)
 }
 
 func (m *tokenManager) open(b []byte, acct, field string) (string, error) {
-	if m.sealer == nil {
-		return string(b), nil
-	}
 	pt, err := m.sealer.Open(b, acct, field)
 	if err != nil {
 		return "", err

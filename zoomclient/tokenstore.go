@@ -17,8 +17,9 @@ var (
 )
 
 // TokenRecord is one account's tokens as stored. AccessToken and RefreshToken
-// are opaque bytes to the store: sealed (AES-GCM) by the client whenever it has
-// a Sealer, which oauth mode requires. The store must persist them unchanged.
+// are opaque bytes to the store: always sealed (AES-GCM) by the client, with
+// COHOST_ENCRYPTION_KEY or, in s2s mode without it, a key derived from the
+// client secret (SealerFromClientSecret). The store must persist them unchanged.
 type TokenRecord struct {
 	AccountID    string
 	AccessToken  []byte

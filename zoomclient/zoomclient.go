@@ -12,8 +12,8 @@
 //     Tokens live in a TokenStore shared by all replicas, one record per
 //     account, written with compare-and-swap and requested under a per-account
 //     lease, so replicas neither invalidate each other's tokens nor lose a
-//     rotated refresh token. Refresh tokens are sealed with AES-GCM before they
-//     reach the store.
+//     rotated refresh token. Access and refresh tokens are sealed with AES-GCM
+//     before they reach the store, in both modes.
 //   - Rate limits per account and per Zoom label (Light, Medium, Heavy), and
 //     429 pauses (Retry-After in seconds, RFC 1123 or ISO-8601) shared by every
 //     call of the account, across replicas when the store implements PauseStore.
@@ -99,9 +99,11 @@ type Config struct {
 	// Store holds tokens, token leases and (if it implements PauseStore)
 	// rate-limit pauses. Nil: a new MemoryTokenStore, right for one process only.
 	Store TokenStore
-	// Sealer encrypts access and refresh tokens before they reach Store.
-	// Required in oauth mode (COHOST_ENCRYPTION_KEY); optional in s2s mode, where
-	// the only stored secret is a short-lived access token.
+	// Sealer encrypts access and refresh tokens before they reach Store, so
+	// no bearer token is ever stored in clear. Required in oauth mode
+	// (COHOST_ENCRYPTION_KEY). In s2s mode, nil derives one from ClientSecret
+	// (SealerFromClientSecret): whoever holds the client secret can mint an
+	// s2s token anyway, and whoever reads the store alone cannot open one.
 	Sealer *Sealer
 	// StateKey signs the oauth install state (HS256). Nil: derived from
 	// ClientSecret with HMAC-SHA256, so rotating the client secret also
@@ -217,6 +219,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Mode == ModeS2S && cfg.AccountID == "" {
 		return nil, errors.New("zoomclient: s2s mode needs the Zoom account id")
+	}
+	if cfg.Mode == ModeS2S && cfg.Sealer == nil {
+		s, err := SealerFromClientSecret(cfg.ClientID, cfg.ClientSecret)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sealer = s
 	}
 	if cfg.Mode == ModeOAuth {
 		if cfg.Sealer == nil {

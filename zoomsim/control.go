@@ -39,12 +39,14 @@ import (
 //	PUT    /_sim/webhook                            {"url":…,"secret":…} → 204
 //	POST   /_sim/webhook/validate                   URL validation → URLValidation
 //	POST   /_sim/meetings/{meetingId}/participants/{key}/admit   from the waiting room → Participant
+//	POST   /_sim/meetings/{meetingId}/participants/{key}/cohost  the host makes them co-host by hand → Participant
 //	PUT    /_sim/meetings/{meetingId}/participants/{key}/sdk-reject {"count":N,"error":SDKError} → 204
 //	GET    /_sim/meetings/{meetingId}/sdk           SDK sessions, calls, max makeCoHost in flight
 //	GET|PUT /_sim/websdk                            simulated Web SDK knobs (PUT merges the fields given)
 //	POST   /_sim/agent/restart                      → 204
 //	GET    /_sim/ledger                             Ledger
 //	GET    /_sim/counters                           Counters
+//	GET    /_sim/ui                                 the people's page (ui.go): add joiners, admit, co-host by hand
 func (s *Sim) controlRoutes(r chi.Router) {
 	r.Get("/", s.ctlSummary)
 	r.Get("/accounts", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Accounts()) })
@@ -66,6 +68,8 @@ func (s *Sim) controlRoutes(r chi.Router) {
 	r.Delete("/meetings/{meetingId}/participants/{key}", s.ctlLeave)
 	r.Post("/meetings/{meetingId}/participants/{key}/rejoin", s.ctlRejoin)
 	r.Post("/meetings/{meetingId}/participants/{key}/admit", s.ctlAdmit)
+	r.Post("/meetings/{meetingId}/participants/{key}/cohost", s.ctlAssignCoHost)
+	r.Route("/ui", s.uiRoutes)
 	r.Put("/meetings/{meetingId}/participants/{key}/sdk-reject", s.ctlSDKReject)
 	r.Get("/meetings/{meetingId}/sdk", s.ctlMeetingSDK)
 	r.Get("/websdk", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, webSDKView(s.WebSDK())) })
@@ -482,13 +486,20 @@ func (s *Sim) ctlValidate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Sim) ctlAdmit(w http.ResponseWriter, r *http.Request) {
+func (s *Sim) ctlAdmit(w http.ResponseWriter, r *http.Request) { s.ctlParticipantAction(w, r, s.Admit) }
+
+func (s *Sim) ctlAssignCoHost(w http.ResponseWriter, r *http.Request) {
+	s.ctlParticipantAction(w, r, s.AssignCoHost)
+}
+
+// ctlParticipantAction runs an action on the route's participant and answers it.
+func (s *Sim) ctlParticipantAction(w http.ResponseWriter, r *http.Request, act func(int64, string) (Participant, error)) {
 	id, err := meetingParam(r)
 	if err != nil {
 		ctlFail(w, err)
 		return
 	}
-	p, err := s.Admit(id, chi.URLParam(r, "key"))
+	p, err := act(id, chi.URLParam(r, "key"))
 	if err != nil {
 		ctlFail(w, err)
 		return

@@ -140,7 +140,7 @@ type Promotion struct {
 	RoleChangedRequestID string `json:"role_changed_request_id,omitempty"`
 	// Repeats counts later calls for a participant who was already co-host (idempotent 200s).
 	Repeats int `json:"repeats"`
-	// Via says which route promoted: PromotedByAgent or PromotedBySDK.
+	// Via says which route promoted: PromotedByAgent, PromotedBySDK or PromotedByHost.
 	Via string `json:"via"`
 }
 
@@ -148,6 +148,7 @@ type Promotion struct {
 const (
 	PromotedByAgent = "agent" // the co-host agent's PUT …/cohosts/{key}
 	PromotedBySDK   = "sdk"   // makeCoHost of the simulated Web Meeting SDK (a host page)
+	PromotedByHost  = "host"  // the host, by hand, in Zoom's own participant panel (AssignCoHost)
 )
 
 // TimeToCoHost is PromotedAt - JoinedAt.

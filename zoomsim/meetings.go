@@ -116,6 +116,9 @@ type JoinSpec struct {
 	ZoomUserID string `json:"zoom_user_id"`
 	// PhoneNumber makes a phone-only participant (without ZoomUserID and Email).
 	PhoneNumber string `json:"phone_number"`
+	// WaitingRoom holds this joiner in the waiting room until Admit, whatever the meeting's
+	// settings say.
+	WaitingRoom bool `json:"waiting_room,omitempty"`
 }
 
 type meeting struct {
@@ -481,7 +484,7 @@ func (s *Sim) joinLocked(m *meeting, spec JoinSpec, rejoinOf string) (*participa
 		p.Role = RoleHost
 	}
 	m.participants = append(m.participants, p)
-	if p.Role != RoleHost && s.holdsJoiners(m) {
+	if p.Role != RoleHost && (s.holdsJoiners(m) || spec.WaitingRoom) {
 		// The waiting room: Zoom announces the wait, and the join itself only on admission.
 		p.OnHold = true
 		s.emitWaitingRoom(m, p, "meeting.participant_joined_waiting_room")

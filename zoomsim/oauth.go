@@ -23,6 +23,8 @@ type accessToken struct {
 	grant     string
 	expires   time.Time
 	revoked   bool
+	// signIn marks a token of the sign-in app: it reaches its own user only (signin.go).
+	signIn bool
 }
 
 type refreshToken struct {
@@ -42,6 +44,10 @@ type authCode struct {
 	redirectURI string
 	expires     time.Time
 	used        bool
+	// challenge and challengeMethod are the PKCE code_challenge the authorization carried
+	// ("" without PKCE): the token endpoint then wants the matching code_verifier.
+	challenge       string
+	challengeMethod string
 }
 
 // oauthError writes the body Zoom's token endpoint uses for errors, {"reason":…,"error":…}
@@ -127,11 +133,19 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 			fail(code.accountID, http.StatusBadRequest, "invalid_request", "Redirect URI mismatch.")
 			return
 		}
+		if code.challenge != "" && !VerifyPKCE(code.challengeMethod, code.challenge, r.Form.Get("code_verifier")) {
+			// The code is spent too: a wrong guess must not leave it open to more guesses.
+			code.used = true
+			fail(code.accountID, http.StatusBadRequest, "invalid_grant", "Invalid code_verifier.")
+			return
+		}
 		code.used = true
-		if a := s.accounts[code.accountID]; a != nil {
+		signIn := s.isSignInClient(clientID)
+		if a := s.accounts[code.accountID]; a != nil && !signIn {
 			a.tokensRevoked = false
 		}
 		at := s.issueAccess(code.accountID, code.userID, grant, now)
+		at.signIn = signIn
 		rt := s.issueRefresh(code.accountID, code.userID, clientID)
 		s.recordTokenLocked(code.accountID, grant, http.StatusOK, "")
 		writeJSON(w, http.StatusOK, s.tokenBody(r, at, rt.token))
@@ -153,6 +167,7 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		rt.used = true
 		at := s.issueAccess(rt.accountID, rt.userID, grant, now)
+		at.signIn = s.isSignInClient(clientID)
 		next := s.issueRefresh(rt.accountID, rt.userID, clientID)
 		s.recordTokenLocked(rt.accountID, grant, http.StatusOK, "")
 		writeJSON(w, http.StatusOK, s.tokenBody(r, at, next.token))
@@ -169,6 +184,9 @@ func (a *account) clientMatches(id, secret string) bool {
 // clientKnown reports whether id/secret are the app's or some account's credentials; callers hold
 // s.mu.
 func (s *Sim) clientKnown(id, secret string) bool {
+	if s.signInClientMatches(id, secret) {
+		return true
+	}
 	if subtle.ConstantTimeCompare([]byte(id), []byte(s.cfg.ClientID)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.ClientSecret)) == 1 {
 		return true
@@ -190,6 +208,9 @@ func (s *Sim) tokenBody(r *http.Request, at *accessToken, refresh string) map[st
 		"expires_in":   int(s.cfg.TokenTTL / time.Second),
 		"scope":        "meeting:read:admin meeting:write:admin user:read:admin user:write:admin user_zak:read:admin",
 		"api_url":      baseURL(r),
+	}
+	if at.signIn {
+		body["scope"] = SignInScope
 	}
 	if refresh != "" {
 		body["refresh_token"] = refresh
@@ -237,6 +258,10 @@ func (s *Sim) recordTokenLocked(accountID, grant string, status int, errText str
 // the simulator-only account_id parameter, else the first account using this client_id.
 func (s *Sim) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if s.isSignInClient(q.Get("client_id")) {
+		s.handleSignInAuthorize(w, r)
+		return
+	}
 	if q.Get("response_type") != "code" {
 		zoomError(w, http.StatusBadRequest, 4700, "Invalid response_type, want code.")
 		return

@@ -21,6 +21,7 @@ const (
 	CodeUserNotFound       = 1001 // 404 "User does not exist: {userId}."
 	CodeMeetingNotFound    = 3001 // 404 "Meeting {meetingId} is not found or has expired."
 	CodeRateLimited        = 429  // 429
+	CodeScopeMissing       = 4711 // 400 "Invalid access token, does not contain scopes:[…]"
 )
 
 // restResponse is what a REST handler decides under s.mu; the wrapper writes it afterwards.
@@ -55,6 +56,7 @@ func (s *Sim) restRoutes(r chi.Router) {
 	r.Get("/users/{userId}/settings", s.rest(LabelMedium, s.getUserSettings))
 	r.Patch("/users/{userId}/settings", s.rest(LabelMedium, s.patchUserSettings))
 	r.Get("/users/{userId}/token", s.rest(LabelLight, s.getUserToken))
+	r.Get("/users/{userId}/meetings", s.rest(LabelMedium, s.listUserMeetings))
 	r.Get("/users/{userId}", s.rest(LabelLight, s.getUser))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		zoomError(w, http.StatusNotFound, 404, "Not Found")
@@ -99,6 +101,9 @@ func (s *Sim) rest(label string, h restHandler) http.HandlerFunc {
 		case tok == nil:
 			// {"code":124,"message":"Invalid access token."} (devforum 74432).
 			resp = zoomErr(http.StatusUnauthorized, CodeInvalidAccessToken, "Invalid access token.")
+		case !signInTokenAllows(r, tok):
+			call.AccountID = tok.accountID
+			resp = zoomErr(http.StatusBadRequest, CodeScopeMissing, "Invalid access token, does not contain scopes:[the scopes of this API; the token has "+SignInScope+"].")
 		case s.chance(s.faults.REST5xxRate):
 			call.AccountID = tok.accountID
 			resp = restResponse{status: http.StatusInternalServerError, body: map[string]any{"code": 500, "message": "Internal Error"}}

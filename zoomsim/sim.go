@@ -48,6 +48,10 @@ type Config struct {
 	// account created with its own credentials (AccountSpec) uses those instead.
 	ClientID     string
 	ClientSecret string
+	// SignInClientID and SignInClientSecret are the credentials of the user-managed app people
+	// sign in with (signin.go): its /oauth/authorize shows a page to pick a user.
+	SignInClientID     string
+	SignInClientSecret string
 	// SDKKey and SDKSecret are the Meeting SDK credentials the agent checks signatures with.
 	SDKKey    string
 	SDKSecret string
@@ -202,6 +206,12 @@ func New(cfg Config) *Sim {
 	if cfg.ClientSecret == "" {
 		cfg.ClientSecret = "zoomsim-client-secret"
 	}
+	if cfg.SignInClientID == "" {
+		cfg.SignInClientID = "zoomsim-signin-client-id"
+	}
+	if cfg.SignInClientSecret == "" {
+		cfg.SignInClientSecret = "zoomsim-signin-client-secret"
+	}
 	if cfg.SDKKey == "" {
 		cfg.SDKKey = "zoomsim-sdk-key"
 	}
@@ -297,6 +307,7 @@ func New(cfg Config) *Sim {
 	r := chi.NewRouter()
 	r.Post("/oauth/token", s.handleToken)
 	r.Get("/oauth/authorize", s.handleAuthorize)
+	r.Post(signInChooserPath, s.handleSignInChoice)
 	r.Route("/v2", s.restRoutes)
 	r.Mount(cfg.AgentPrefix, s.agentH)
 	r.Route("/_sim", s.controlRoutes)

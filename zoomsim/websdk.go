@@ -66,6 +66,10 @@ type WebSDKConfig struct {
 	WaitingRoom bool `json:"waiting_room"`
 	// Heartbeat is the interval of keep-alive comments on the event stream; default 15 s.
 	Heartbeat time.Duration `json:"heartbeat"`
+	// UUIDChangesWithRole gives a participant a new participant_uuid when they become co-host,
+	// in the rosters and in the events that follow: Zoom says the participantUUID "might change
+	// when the role changes" (the Zoom Apps SDK's onParticipantChange). The per-join user id stays.
+	UUIDChangesWithRole bool `json:"uuid_changes_with_role"`
 }
 
 func (c *WebSDKConfig) defaults() {
@@ -291,13 +295,9 @@ func (s *Sim) RejectMakeCoHost(meetingID int64, participantKey string, n int, e 
 func (s *Sim) Admit(meetingID int64, participantKey string) (Participant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, err := s.liveMeeting(meetingID)
+	m, p, err := s.presentLocked(meetingID, participantKey)
 	if err != nil {
 		return Participant{}, err
-	}
-	p := m.findParticipant(participantKey)
-	if p == nil || !p.Present {
-		return Participant{}, fmt.Errorf("%w: participant %s in meeting %d", ErrNotFound, participantKey, meetingID)
 	}
 	if !p.OnHold {
 		return Participant{}, fmt.Errorf("%w: participant %s is not in the waiting room", ErrInvalid, participantKey)

@@ -591,6 +591,7 @@ func (s *Sim) makeCoHostLocked(ss *sdkSession, userID int64, callIdx int) (*SDKE
 			MeetingID: m.ID, MeetingUUID: m.UUID, ParticipantUUID: p.ParticipantUUID, UserID: p.UserID,
 			UserName: p.Name, Key: p.Key(), JoinedAt: p.JoinTime, PromotedAt: now, Via: PromotedBySDK,
 		})
+		s.roleChangedUUIDLocked(p)
 		reqID := s.emitRoleChanged(m, p, RoleAttendee, RoleCoHost)
 		pr := &s.ledger.Promotions[idx]
 		pr.RoleChangedSentAt, pr.RoleChangedRequestID = s.clock.Now().UTC(), reqID

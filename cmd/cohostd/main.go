@@ -3,7 +3,9 @@
 //
 //	cohostd [serve]         run the service (configuration from the environment)
 //	cohostd admin-token     print a bearer token for the admin API
-//	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode)
+//	cohostd host-link ID    print a host link for a meeting (opens the server's database; never creates one)
+//	cohostd zoom-manifest   print the manifest of cohost's Zoom app (General app, oauth mode),
+//	                        or with -app signin of the app hosts sign in to the host portal with
 //	cohostd version         print the version
 package main
 
@@ -20,7 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/config"
+	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostclient"
 	"github.com/cohost-dev/cohost/metrics"
@@ -57,12 +61,13 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: cohostd [serve|admin-token [-ttl 1h] [-subject NAME]|host-link [-ttl D] [-account ID] MEETING_ID|\n"+
-			"               zoom-manifest -public-url URL [-granters LIST] [-mode oauth]|version]\n\n"+
+			"               zoom-manifest -public-url URL [-app cohost|signin] [-granters LIST] [-mode oauth]|version]\n\n"+
 			"Configuration comes from the environment; see README.md.\n"+
 			"host-link prints a host link for one meeting: the host starts the meeting from it instead of Zoom's\n"+
 			"start_url, and cohost makes every joiner co-host; see docs/host-client.md.\n"+
 			"zoom-manifest prints the manifest of cohost's Zoom General app (oauth mode): its scopes, events,\n"+
-			"OAuth redirect and webhook URL; see docs/zoom-setup.md.")
+			"OAuth redirect and webhook URL; with -app signin, that of the user-managed app hosts sign in to the\n"+
+			"host portal with (either mode); see docs/zoom-setup.md.")
 		return 0
 	}
 	fmt.Fprintf(stderr, "cohostd: unknown command %q (use serve, admin-token, host-link, zoom-manifest or version)\n", cmd)
@@ -72,7 +77,7 @@ func run(args []string, env config.Env, stdout, stderr io.Writer) int {
 func serve(env config.Env, stderr io.Writer) int {
 	cfg, err := config.Load(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "cohostd: configuration: %v\n", err)
+		printConfigProblems(stderr, err)
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).
@@ -100,6 +105,14 @@ func serve(env config.Env, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// printConfigProblems prints every configuration problem on a line of its
+// own, each naming its variable, so all of them are fixed in one go.
+func printConfigProblems(stderr io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "cohostd: configuration: %s\n", line)
+	}
 }
 
 // adminToken prints a bearer token for the admin API, signed with
@@ -141,6 +154,7 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	publicURL := fs.String("public-url", "", "where Zoom and browsers reach cohostd (COHOST_PUBLIC_URL): https, or http for localhost")
 	granters := fs.String("granters", defaultManifestGranters, "comma list of the granters the app serves (COHOST_GRANTERS)")
 	mode := fs.String("mode", config.AuthOAuth, "auth mode; only oauth has a General app, the kind Zoom takes a manifest for")
+	app := fs.String("app", "cohost", "which app: cohost (its own General app) or signin (the user-managed app hosts sign in to the host portal with, in either mode)")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "cohostd zoom-manifest: "+format+"\n", a...)
 		return 2
@@ -148,7 +162,7 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
-			fmt.Fprintln(stdout, "usage: cohostd zoom-manifest -public-url URL [-granters LIST] [-mode oauth]")
+			fmt.Fprintln(stdout, "usage: cohostd zoom-manifest -public-url URL [-app cohost|signin] [-granters LIST] [-mode oauth]")
 			fs.PrintDefaults()
 			return 0
 		}
@@ -162,6 +176,29 @@ func zoomManifest(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := zoomapp.CheckPublicURL(*publicURL); err != nil {
 		return fail("-public-url: %v", err)
+	}
+	switch *app {
+	case "cohost":
+	case "signin":
+		var set []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "granters" || f.Name == "mode" {
+				set = append(set, "-"+f.Name)
+			}
+		})
+		if len(set) > 0 {
+			return fail("%s: the sign-in app has one scope whatever the granters and mode; leave it out with -app signin", strings.Join(set, " and "))
+		}
+		out, err := zoomapp.SignInManifest(*publicURL)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if _, err := stdout.Write(out); err != nil {
+			return fail("%v", err)
+		}
+		return 0
+	default:
+		return fail("-app: %q is not cohost or signin", *app)
 	}
 	list, err := zoomapp.ParseGranters(*granters)
 	if err != nil {
@@ -199,9 +236,13 @@ func hostLink(args []string, env config.Env, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if !api.CanonicalMeetingID(fs.Arg(0)) {
+		fmt.Fprintf(stderr, "cohostd: MEETING_ID %q is not a Zoom meeting id: %s\n", api.CleanText(fs.Arg(0), 40), api.MeetingIDForm)
+		return 2
+	}
 	cfg, err := config.Load(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "cohostd: configuration: %v\n", err)
+		printConfigProblems(stderr, err)
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("service", "cohostd")
@@ -215,13 +256,14 @@ func hostLink(args []string, env config.Env, stdout, stderr io.Writer) int {
 	defer closeFn()
 	l, err := hosts.MintLink(ctx, hostclient.MintRequest{MeetingID: fs.Arg(0), AccountID: *account, TTL: *ttl})
 	if err != nil {
-		var he *hostclient.Error
-		if errors.As(err, &he) {
-			fmt.Fprintf(stderr, "cohostd: %s\n", he.Detail)
-			if he.Status >= 500 {
-				return 1
+		if ge, ok := errors.AsType[*grant.Error](err); ok && ge.Message != "" {
+			fmt.Fprintf(stderr, "cohostd: %s\n", ge.Message)
+			switch ge.Code {
+			case api.AdminErrInvalidMeetingID, api.AdminErrInvalidTTL, api.AdminErrAccountIDRequired, api.AdminErrPublicURLUnset,
+				api.AdminErrMeetingUnknownToZoom, api.AdminErrHostNotInAccount:
+				return 2 // the command line or the configuration must change
 			}
-			return 2
+			return 1
 		}
 		fmt.Fprintf(stderr, "cohostd: %v\n", err)
 		return 1

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohost-dev/cohost/config"
 	"github.com/cohost-dev/cohost/internal/testdb"
 	"github.com/cohost-dev/cohost/store"
 	"github.com/cohost-dev/cohost/webhook"
@@ -240,7 +241,7 @@ func TestZoomManifest(t *testing.T) {
 		webhook string
 	}{
 		{name: "defaults: host-client and permissions, oauth", args: []string{"-public-url", "https://cohost.example.com/"}, sdk: true,
-			scopes: []string{"meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin",
+			scopes: []string{"meeting:read:list_meetings:admin", "meeting:read:meeting:admin", "meeting:read:participant:admin", "meeting:update:meeting:admin",
 				"user:read:settings:admin", "user:read:token:admin", "user:read:user:admin", "user:update:settings:admin"},
 			webhook: "https://cohost.example.com/webhooks/zoom"},
 		{name: "one granter", args: []string{"-public-url", "https://cohost.example.com", "-granters", "agent", "-mode", "oauth"},
@@ -258,6 +259,9 @@ func TestZoomManifest(t *testing.T) {
 		{name: "s2s", args: []string{"-public-url", "https://c.example", "-mode", "s2s"}, code: 2, stderr: "-mode: s2s mode uses a Server-to-Server OAuth app"},
 		{name: "unknown flag", args: []string{"-public-url", "https://c.example", "-json"}, code: 2, stderr: "flag provided but not defined: -json"},
 		{name: "stray argument", args: []string{"-public-url", "https://c.example", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{name: "unknown app", args: []string{"-public-url", "https://c.example", "-app", "bot"}, code: 2, stderr: `-app: "bot" is not cohost or signin`},
+		{name: "sign-in app with granters", args: []string{"-public-url", "https://c.example", "-app", "signin", "-granters", "agent"}, code: 2,
+			stderr: "-granters: the sign-in app has one scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,6 +319,24 @@ func TestZoomManifest(t *testing.T) {
 		})
 	}
 
+	// The sign-in app: its one scope and the portal's callback, in s2s mode as in oauth mode.
+	var signinOut, errOut bytes.Buffer
+	if code := run([]string{"zoom-manifest", "-app", "signin", "-public-url", "https://cohost.example.com"}, nil, &signinOut, &errOut); code != 0 {
+		t.Fatalf("-app signin: exit %d %q", code, errOut.String())
+	}
+	var signin struct {
+		OAuthInformation struct {
+			Usage                  string                   `json:"usage"`
+			DevelopmentRedirectURI string                   `json:"development_redirect_uri"`
+			Scopes                 []struct{ Scope string } `json:"scopes"`
+		} `json:"oauth_information"`
+	}
+	if err := json.Unmarshal(signinOut.Bytes(), &signin); err != nil || signin.OAuthInformation.Usage != "USER_OPERATION" ||
+		signin.OAuthInformation.DevelopmentRedirectURI != "https://cohost.example.com/host/signin/callback" ||
+		len(signin.OAuthInformation.Scopes) != 1 || signin.OAuthInformation.Scopes[0].Scope != "user:read:user" {
+		t.Errorf("-app signin: %v %s", err, signinOut.String())
+	}
+
 	// The built binary behaves the same and needs no environment.
 	cmd := exec.Command(binary, "zoom-manifest", "-public-url", "https://cohost.example.com")
 	cmd.Env = []string{}
@@ -360,5 +382,124 @@ func TestShortAdminSecretRefused(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(combined)), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], "COHOST_ADMIN_SECRET") || strings.Contains(lines[0], "12345") {
 		t.Fatalf("want one line naming COHOST_ADMIN_SECRET without its value, got:\n%s", combined)
+	}
+}
+
+// hostLinkEnv is a configuration with the host-client granter whose database
+// URL is left at its default (sqlite://cohost.db, relative to the working
+// directory).
+func hostLinkEnv() []string {
+	var env []string
+	for _, kv := range baseEnv("") {
+		if !strings.HasPrefix(kv, "COHOST_DATABASE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "COHOST_GRANTERS=host-client,permissions", "COHOST_PUBLIC_URL=http://127.0.0.1:1",
+		"ZOOM_SDK_KEY=sdk-key", "ZOOM_SDK_SECRET=sdk-secret-value")
+}
+
+// cohostd host-link run where no database is (another directory, a relative
+// default) must not create an empty one and mint a link the server never
+// sees: it refuses, names the absolute path it tried and says how to point
+// it at the server's database. Only the server creates the database.
+func TestHostLinkRefusesAMissingDatabase(t *testing.T) {
+	for _, tt := range []struct{ name, url, want string }{
+		{"the relative default", "", "cohost.db"},
+		{"a relative path", "COHOST_DATABASE_URL=sqlite://data/cohost.db", filepath.Join("data", "cohost.db")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(binary, "host-link", "85746065432")
+			cmd.Dir = dir
+			cmd.Env = hostLinkEnv()
+			if tt.url != "" {
+				cmd.Env = append(cmd.Env, tt.url)
+			}
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+				t.Fatalf("host-link without a database: err=%v, want a non-zero exit\n%s", err, out)
+			}
+			abs := filepath.Join(dir, tt.want)
+			for _, want := range []string{abs, "COHOST_DATABASE_URL", "does not exist", "only the server"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("the refusal does not say %q:\n%s", want, out)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("host-link created %v in %s", entries, dir)
+			}
+		})
+	}
+	// The server creates it; then host-link opens it (and fails further on,
+	// at Zoom, which this test does not run).
+	dir := t.TempDir()
+	env := append(hostLinkEnv(), "COHOST_DATABASE_URL=sqlite://"+filepath.Join(dir, "cohost.db"))
+	p := start(t, env)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	cmd := exec.Command(binary, "host-link", "85746065432")
+	cmd.Env = env
+	out, _ := cmd.CombinedOutput()
+	if strings.Contains(string(out), "does not exist") {
+		t.Fatalf("host-link refused the server's database:\n%s", out)
+	}
+}
+
+// A meeting id not in Zoom's one form is refused before anything is opened.
+func TestHostLinkRefusesANonCanonicalMeetingID(t *testing.T) {
+	for _, id := range []string{"0087991488412", "abc", "+5", "0", "8799 1488 412"} {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"host-link", id}, config.FromMap(nil), &out, &errOut); code != 2 ||
+			!strings.Contains(errOut.String(), "without a leading zero") || out.Len() != 0 {
+			t.Errorf("host-link %s: code %d, out %q, err %q", id, code, out.String(), errOut.String())
+		}
+	}
+}
+
+// Every configuration problem is printed at once, one line each naming its
+// variable, and cohostd exits non-zero: not one problem per restart.
+func TestConfigurationProblemsAllAtOnce(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "COHOST_ADDR=8080", "COHOST_LOG_LEVEL=loud",
+		"COHOST_PUBLIC_URL=http://cohost.example.com", "ZOOM_CLIENT_SECRET=client-secret-value"}
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("cohostd with a bad configuration: err=%v, want a non-zero exit", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{"ZOOM_WEBHOOK_SECRET_TOKEN", "COHOST_ADDR", "COHOST_PUBLIC_URL", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "COHOST_LOG_LEVEL"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d, one per problem:\n%s", len(lines), len(want), out)
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "cohostd: configuration: "+want[i]+": ") {
+			t.Errorf("line %d = %q, want it to name %s", i, l, want[i])
+		}
+	}
+	if strings.Contains(string(out), "client-secret-value") {
+		t.Fatal("a secret is printed")
+	}
+}
+
+// A host page wait at or past the give-up bound would fail every joiner of
+// a meeting without a page (the next granter never gets a turn): cohostd
+// refuses to start, naming both variables and the fix.
+func TestContradictoryTimingRefusedAtStart(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Env = append(hostLinkEnv(), "COHOST_DATABASE_URL=sqlite://"+filepath.Join(t.TempDir(), "c.db"),
+		"COHOST_HOST_PAGE_WAIT=300s", "COHOST_GRANT_GIVE_UP_AFTER=2m")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("cohostd with COHOST_HOST_PAGE_WAIT=300s and COHOST_GRANT_GIVE_UP_AFTER=2m: err=%v, want a non-zero exit\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one line, got:\n%s", out)
+	}
+	for _, want := range []string{"COHOST_HOST_PAGE_WAIT", "COHOST_GRANT_GIVE_UP_AFTER", "5m0s", "2m0s", "lower", "raise"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("the refusal does not say %q: %s", want, lines[0])
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cohost-dev/cohost/internal/browser"
+	"github.com/cohost-dev/cohost/zoomsim"
 )
 
 var built struct {
@@ -153,5 +156,127 @@ func TestDemoWithoutChromium(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// --serve: once the crowd is served the demo keeps everything up and says
+// where: the console answers with the token it printed, the simulator's
+// people page answers, Enter adds a guest whom cohostd sees, and Ctrl-C ends
+// the meeting and the demo cleanly.
+func TestDemoServe(t *testing.T) {
+	browser.SkipUnlessAvailable(t)
+	cmd := exec.Command(build(t), "--serve", "--people", "6", "--over", "500ms")
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out strings.Builder
+	next := func(what string, match func(string) bool) string {
+		t.Helper()
+		deadline := time.After(3 * time.Minute)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the demo ended before %s:\n%s", what, out.String())
+				}
+				out.WriteString(l + "\n")
+				if match(l) {
+					return l
+				}
+			case <-deadline:
+				t.Fatalf("no %s:\n%s", what, out.String())
+			}
+		}
+	}
+	field := func(l string) string { f := strings.Fields(l); return f[len(f)-1] }
+	console := field(next("the console's URL", func(l string) bool { return strings.Contains(l, "the console ") }))
+	token := field(next("the admin token", func(l string) bool { return strings.Contains(l, "paste this admin token") }))
+	portal := strings.Fields(next("the portal's URL", func(l string) bool { return strings.Contains(l, "the host portal ") }))[3]
+	people := strings.Fields(next("the people page", func(l string) bool { return strings.Contains(l, "the simulator ") }))[2]
+	next("the prompt", func(l string) bool { return strings.Contains(l, "Press Enter to add a guest") })
+	// The portal signs in with the simulator: its Sign in with Zoom goes to the simulator's page.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res, err := noRedirect.Get(portal + "signin"); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+		sim := strings.TrimSuffix(people, zoomsim.UIPath)
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, sim+"/oauth/authorize?") {
+			t.Errorf("the portal's sign-in: %d to %q, want the simulator's %s/oauth/authorize", res.StatusCode, loc, sim)
+		}
+	}
+	for _, u := range []string{console, portal, people} {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(console, "/console")+"/v1/meetings", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("the printed token: the admin API answers %d", res.StatusCode)
+	}
+	if _, err := stdin.Write([]byte("\n")); err != nil {
+		t.Fatal(err)
+	}
+	next("the late guest", func(l string) bool { return strings.Contains(l, "Late guest 1 joined") })
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	next("the end", func(l string) bool { return strings.Contains(l, "ending the meeting") })
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the demo exited with %v after Ctrl-C:\n%s", err, out.String())
+	}
+}
+
+// -h names the program as a user runs it, never by the path of its binary
+// (under go run, a folder of the build cache).
+func TestDemoHelp(t *testing.T) {
+	bin := build(t)
+	for _, arg := range []string{"-h", "--help"} {
+		out, err := exec.Command(bin, arg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", arg, err, out)
+		}
+		if strings.Contains(string(out), filepath.Dir(bin)) || strings.Contains(string(out), "go-build") {
+			t.Fatalf("%s prints the binary's path:\n%s", arg, out)
+		}
+		for _, want := range []string{"usage: go run ./cmd/cohostdemo", "-granters", "-people"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s lacks %q:\n%s", arg, want, out)
+			}
+		}
+	}
+	out, err := exec.Command(bin, "--nope").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || strings.Contains(string(out), filepath.Dir(bin)) {
+		t.Fatalf("an unknown flag: %v\n%s", err, out)
 	}
 }

@@ -316,6 +316,24 @@ func EvalErr[T any](b *Browser, expression string) (T, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expression, chromedp.EvalAwaitPromise))
 }
 
+// WaitFor polls a JavaScript expression until it is truthy, for at most a minute, and fails the
+// test with what the page shows when it never is. Pages poll their servers, so what they show
+// catches up within a poll or two; the deadline is a bound on a hang, not a measurement.
+func (b *Browser) WaitFor(tb testing.TB, what, expr string) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if ok, err := EvalErr[bool](b, "!!("+expr+")"); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			page, _ := EvalErr[string](b, `document.body.innerText.slice(0, 2000)`)
+			tb.Fatalf("timed out waiting for %s\npage: %s\nmessages so far:\n%s", what, page, b.dump())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Messages returns everything recorded so far, in order.
 func (b *Browser) Messages() []Message {
 	b.mu.Lock()

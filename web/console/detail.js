@@ -63,6 +63,8 @@ export class Detail {
     $('chart').replaceChildren();
     setText($('d-topic'), '');
     setText($('d-meta'), '');
+    setText($('d-hostpage'), '');
+    show($('d-hostpage'), false);
     setText($('d-announce'), '');
   }
 
@@ -86,11 +88,25 @@ export class Detail {
     setText($('d-topic'), m.topic || `Meeting ${words.meetingNumber(m.meeting_id)}`);
     $('d-topic').dataset.status = m.status;
     setText($('d-meta'), meta(m));
+    this.hostPage(m.host_page);
     this.hostLinkButton();
     this.counts(m.grants || {});
     this.drawChart(false);
     this.prep(Array.isArray(d.granters) ? d.granters : []);
     this.people(Array.isArray(d.participants) ? d.participants : []);
+  }
+
+  // hostPage says whether cohost's host page runs the meeting (absent when the host client is off):
+  // "Live" in the meta line is Zoom's word, this line the page's.
+  hostPage(hp) {
+    const line = $('d-hostpage');
+    if (!hp || typeof hp.summary !== 'string') {
+      show(line, false);
+      return;
+    }
+    setText(line, hp.summary);
+    if (line.dataset.state !== hp.state) line.dataset.state = hp.state || '';
+    show(line, true);
   }
 
   counts(g) {

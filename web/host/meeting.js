@@ -16,7 +16,7 @@ export function sdkLoaded() {
 export function entry(p) {
   return {
     user_id: Number(p.userId) || 0,
-    participant_uuid: String(p.participantUUID ?? p.userGuid ?? ''),
+    participant_uuid: String(p.participantUUID ?? p.userGuid ?? p.userGUID ?? ''),
     user_name: String(p.userName ?? p.displayName ?? ''),
     is_host: !!p.isHost,
     is_co_host: !!p.isCoHost,
@@ -61,28 +61,67 @@ export class Meeting {
     this.client = null;
     // The makeCoHost call under way, or null: the page never has two in flight.
     this.pending = null;
+    // Who Zoom holds in the waiting room, by user id: getAttendeeslist() leaves them out, and
+    // user-added announces them with bHold (meetingsdk/SURFACE.md), so the page keeps them from
+    // the events.
+    this.held = new Map();
+  }
+
+  // track follows the waiting room in an SDK event's raw attributes (an array of users).
+  track(name, payload) {
+    const users = Array.isArray(payload) ? payload : payload && typeof payload === 'object' ? [payload] : [];
+    for (const u of users) {
+      const id = Number(u && u.userId);
+      if (!Number.isSafeInteger(id) || id <= 0) continue;
+      if (name === 'user-removed' || u.bHold === false) {
+        this.held.delete(id);
+      } else if (u.bHold === true) {
+        this.held.set(id, { ...(this.held.get(id) || {}), ...u, bHold: true });
+      } else if (name === 'user-updated' && this.held.has(id) && typeof u.displayName === 'string') {
+        this.held.get(id).displayName = u.displayName;
+      }
+    }
   }
 
   // init creates the client, initialises it in the meeting area and listens to its events.
+  // The options are chosen one by one (docs/host-client.md, "The SDK's options"):
+  // - patchJsMedia false: the media module is the pinned version's, from assetPath, which the
+  //   page's policy names and the tests load; true would fetch one that Zoom's join answer names,
+  //   untested and from a host the policy may not allow.
+  // - leaveOnPageUnload true: a reload or a closed tab leaves at once, so no ghost of the host
+  //   stays in the roster while the next page load (which takes the meeting over) joins again.
+  // - video: Zoom's view fits the meeting area and stays there (not resizable, not draggable, so
+  //   it never floats over the panel), and opens in gallery view, the host seeing the room: the
+  //   6.2.0 bundle would open ribbon view wherever it can show several videos (with
+  //   SharedArrayBuffer, on the isolated page). It still switches to ribbon view while a share is
+  //   shown, whatever the default.
+  // - enforceVirtualBackground unset: with SharedArrayBuffer virtual backgrounds work without it;
+  //   without, forcing them costs the host's CPU.
   async init(onEvent) {
     this.client = window.ZoomMtgEmbedded.createClient();
     const opts = {
       zoomAppRoot: this.root,
       language: 'en-US',
-      patchJsMedia: true,
+      patchJsMedia: false,
       leaveOnPageUnload: true,
       customize: {
         video: {
           isResizable: false,
           popper: { disableDraggable: true },
           viewSizes: { default: videoSize(this.stage) },
+          defaultViewType: 'gallery',
         },
       },
     };
     if (this.assetPath) opts.assetPath = this.assetPath;
     await this.client.init(opts);
     // Only now: in 6.2.0 on() throws a TypeError before init, which sets the event list.
-    for (const name of sdkEvents) this.client.on(name, (payload) => onEvent(name, payload));
+    for (const name of sdkEvents) {
+      this.client.on(name, (payload) => {
+        if (name !== 'connection-change') this.track(name, payload);
+        onEvent(name, payload);
+      });
+    }
   }
 
   // join starts the meeting as its host with what cohostd's start answered.
@@ -99,14 +138,21 @@ export class Meeting {
   }
 
   // roster is getAttendeeslist() as HostRosterEntry values ([] before the join).
+  // Those in the waiting room, whom the list leaves out, come after it with is_hold.
   roster() {
     if (!this.client) return [];
+    let list = [];
     try {
-      const list = this.client.getAttendeeslist();
-      return Array.isArray(list) ? list.filter((p) => p && typeof p === 'object').map(entry) : [];
+      const got = this.client.getAttendeeslist();
+      list = Array.isArray(got) ? got.filter((p) => p && typeof p === 'object').map(entry) : [];
     } catch {
-      return [];
+      list = [];
     }
+    const listed = new Set(list.map((e) => e.user_id));
+    for (const [id, u] of this.held) {
+      if (!listed.has(id)) list.push({ ...entry(u), is_hold: true });
+    }
+    return list;
   }
 
   // me is getCurrentUser() as a HostRosterEntry, or null before the join.

@@ -124,7 +124,10 @@ export class SyncLoop {
       }
       this.syncMs = syncInterval(res.sync_ms, this.syncMs);
       next = this.syncMs;
-      if (res.panel && typeof res.panel === 'object') this.hooks.panel(res.panel);
+      // A stop carries no panel worth showing (another tab holds the meeting, or it ended): the
+      // last one stays, marked as last reported.
+      const stop = res.action && res.action.kind === 'stop';
+      if (res.panel && typeof res.panel === 'object' && !stop) this.hooks.panel(res.panel);
       this.act(res.action && typeof res.action === 'object' ? res.action : {});
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError({ code: 'malformed', detail: String(e) });
@@ -145,7 +148,10 @@ export class SyncLoop {
       this.stop({ kind: 'closed', connection: this.connection });
       return;
     }
-    if (this.again && this.failures === 0) next = Math.min(next, debounceMs);
+    // A report asked for while this one ran goes next: at once when it carries a makeCoHost
+    // result (its answer carries the next call, so a storm drains at cohostd's pace, not at the
+    // round trip plus the debounce), else after the debounce.
+    if (this.again && this.failures === 0) next = Math.min(next, this.result ? 0 : debounceMs);
     this.again = false;
     this.schedule(next);
   }

@@ -2,7 +2,7 @@
 // in with textContent only, never as HTML, and nothing here sets inline styles, so the page
 // runs under a CSP without 'unsafe-inline' for its own code.
 
-import { connectionText, rowBadge, summary } from './words.js';
+import { connectionText, noMatch, rowBadge, summary, waitingRoom } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +17,7 @@ export class View {
     $('message-action').addEventListener('click', () => {
       if (this.messageAction) this.messageAction();
     });
+    $('find').addEventListener('input', () => this.filter());
   }
 
   phase(p) {
@@ -131,12 +132,16 @@ export class View {
       if ($(`count-${k}`).textContent !== text) $(`count-${k}`).textContent = text;
     }
     const rows = Array.isArray(p.rows) ? p.rows.filter((r) => r && typeof r === 'object') : [];
-    const total = Number(counts.total) || rows.length;
+    // The host is nobody waiting: counts.total leaves them out.
+    const total = Number(counts.total) || 0;
     $('total').textContent = `${total} ${total === 1 ? 'person' : 'people'}`;
     $('total').hidden = total === 0;
     const notice = typeof p.notice === 'string' ? p.notice : '';
     $('notice').textContent = notice;
     $('notice').hidden = !notice;
+    const held = Number(counts.waiting_room) || 0;
+    setText($('waiting'), held ? waitingRoom(held) : '');
+    $('waiting').hidden = !held;
     this.rows(rows);
     $('empty').hidden = rows.some((r) => r.state !== 'host');
     const s = summary(counts);
@@ -146,11 +151,13 @@ export class View {
     }
   }
 
+  // rows puts each row in its section (HostPanelRow.group), in the order cohostd sent them. Row
+  // nodes are kept by participant and moved, not rebuilt.
   rows(rows) {
-    const list = $('rows');
     const seen = new Map();
     const next = new Map();
-    const nodes = rows.map((r) => {
+    const byGroup = new Map(groups.map((g) => [g, []]));
+    for (const r of rows) {
       let k = r.user_id ? `u${r.user_id}` : `n${r.name || ''}`;
       const n = (seen.get(k) || 0) + 1;
       seen.set(k, n);
@@ -158,19 +165,54 @@ export class View {
       const li = this.rowNodes.get(k) || newRow();
       fillRow(li, r);
       next.set(k, li);
-      return li;
-    });
+      (byGroup.get(r.group) || byGroup.get('other')).push(li);
+    }
     for (const [k, li] of this.rowNodes) if (!next.has(k)) li.remove();
-    nodes.forEach((li, i) => {
-      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
-    });
+    for (const [g, nodes] of byGroup) {
+      const list = groupList(g);
+      nodes.forEach((li, i) => {
+        if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+      });
+      while (list.children.length > nodes.length) list.lastElementChild.remove();
+      if (g !== 'host') setText($(`group-${g}`).querySelector('.group-n'), String(nodes.length));
+    }
     this.rowNodes = next;
+    this.filter();
   }
+
+  // filter shows the rows whose name holds what the search box holds, and the sections that
+  // still show one.
+  filter() {
+    const q = $('find').value.trim().toLowerCase();
+    let shown = 0;
+    for (const li of this.rowNodes.values()) {
+      const hide = q !== '' && !li.querySelector('.row-name').textContent.toLowerCase().includes(q);
+      if (li.hidden !== hide) li.hidden = hide;
+      if (!hide) shown++;
+    }
+    for (const g of groups) {
+      if (g === 'host') continue;
+      const section = $(`group-${g}`);
+      const any = [...section.querySelectorAll('li')].some((li) => !li.hidden);
+      if (section.hidden === any) section.hidden = !any;
+    }
+    setText($('no-match'), q && shown === 0 ? noMatch($('find').value.trim()) : '');
+    $('no-match').hidden = !(q && shown === 0);
+  }
+}
+
+// The panel's sections, in order (api.HostGroup*).
+const groups = ['host', 'attention', 'line', 'waiting', 'cohost', 'other'];
+
+function groupList(g) {
+  return g === 'host' ? $('group-host') : $(`group-${g}`).querySelector('ul');
 }
 
 function newRow() {
   const li = document.createElement('li');
   li.className = 'row';
+  // Focusable, so that the keyboard reaches every participant and the whole sentence shows.
+  li.tabIndex = 0;
   const avatar = document.createElement('span');
   avatar.className = 'avatar';
   avatar.setAttribute('aria-hidden', 'true');
@@ -185,6 +227,11 @@ function newRow() {
   line.append(name, badge);
   const text = document.createElement('p');
   text.className = 'row-text';
+  const state = document.createElement('span');
+  state.className = 'row-state visually-hidden';
+  const why = document.createElement('span');
+  why.className = 'row-why';
+  text.append(state, why);
   body.append(line, text);
   li.append(avatar, body);
   return li;
@@ -198,12 +245,20 @@ function fillRow(li, r) {
   const state = typeof r.state === 'string' ? r.state : '';
   const name = String(r.name || 'Unnamed participant');
   if (li.dataset.state !== state) li.dataset.state = state;
+  const place = Number(r.place) > 0 ? String(r.place) : '';
+  if (li.dataset.place !== place) li.dataset.place = place;
   setText(li.querySelector('.avatar'), initials(name));
   setText(li.querySelector('.row-name'), name);
-  setText(li.querySelector('.badge'), rowBadge[state] || state);
+  setText(li.querySelector('.badge'), r.waiting_room && state === 'pending' ? rowBadge.waiting_room : rowBadge[state] || state);
+  // The sentence is cohostd's, word for word (the console shows the same). Its leading state
+  // ("pending: ") repeats the badge, so it is there for screen readers and copy, not for the eye.
+  const sentence = r.text ? String(r.text) : '';
+  const m = /^(pending|co-host|granted[^:]*|not co-host[^:]*): /.exec(sentence);
   const text = li.querySelector('.row-text');
-  setText(text, r.text ? String(r.text) : '');
-  text.hidden = !r.text;
+  setText(text.querySelector('.row-state'), m ? m[0] : '');
+  setText(text.querySelector('.row-why'), m ? sentence.slice(m[0].length) : sentence);
+  text.hidden = !sentence;
+  if (text.title !== sentence) text.title = sentence;
 }
 
 // initials for the avatar: the first letters of the first and last words, or a sign for a name

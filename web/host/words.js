@@ -68,6 +68,22 @@ export function startError(err, meetingId) {
         advice: 'Try again in a minute. If it keeps failing, send this message to your cohost operator.',
         retry: 'Try again',
       };
+    case 'too_many_starts':
+      return {
+        tone: 'error',
+        title: 'This meeting was started too often just now',
+        text: `cohost asks Zoom for your sign-in token at each start, so it allows a few starts a minute per meeting.${detail}`,
+        advice: 'Wait the time above, then reload this page once. If another tab or person keeps reloading the host link, close it.',
+        retry: 'Reload',
+      };
+    case 'rate_limited':
+      return {
+        tone: 'error',
+        title: "Zoom's rate limit is reached",
+        text: `Zoom asks cohost to slow down for this account, so the meeting cannot start this moment.${detail}`,
+        advice: 'Try again in a minute.',
+        retry: 'Try again',
+      };
     case 'meeting_over':
       return {
         tone: 'info',
@@ -295,18 +311,34 @@ export const connectionText = {
 // Badges of panel rows, by HostPanelRow.State.
 export const rowBadge = {
   cohost: 'Co-host',
+  granted: 'Co-host abilities',
   promoting: 'Making co-host…',
   pending: 'Pending',
   skipped: 'Skipped',
   failed: 'Failed',
   host: 'Host · you',
+  waiting_room: 'Waiting room',
 };
 
 export function summary(counts) {
   const c = counts || {};
   const n = (k) => Number(c[k]) || 0;
   const plural = (k, one, many) => `${n(k)} ${n(k) === 1 ? one : many}`;
-  return `${plural('cohost', 'co-host', 'co-hosts')}, ${n('pending')} pending, ${n('skipped')} skipped, ${n('failed')} failed.`;
+  const parts = [plural('cohost', 'co-host', 'co-hosts'), `${n('pending')} pending`];
+  if (n('waiting_room')) parts.push(`${n('waiting_room')} in the waiting room`);
+  if (n('granted')) parts.push(`${n('granted')} with co-host abilities`);
+  parts.push(`${n('skipped')} skipped`, `${n('failed')} failed`);
+  return `${parts.join(', ')}.`;
+}
+
+// waitingRoom is the panel's line about the waiting room: Zoom holds them until the host admits
+// them, and the page cannot make them co-host before.
+export function waitingRoom(n) {
+  return `${n} in the waiting room: admit them in Zoom's participant panel.`;
+}
+
+export function noMatch(q) {
+  return `Nobody here is called “${q}”.`;
 }
 
 export const lostContact = 'Lost contact with cohost — retrying… The meeting goes on; new joiners are made co-host once cohost answers again.';
