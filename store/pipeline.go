@@ -125,6 +125,9 @@ func (t *pipelineTxn) statement(sql string) (*pgconn.StatementDescription, error
 	n, _ := data[stmtCacheKey+".n"].(int)
 	data[stmtCacheKey+".n"] = n + 1
 	name := "cohost_pipeline_" + strconv.Itoa(n+1)
+	if !t.usable() {
+		return nil, t.err
+	}
 	t.p.SendPrepare(name, sql, nil)
 	if err := t.roundTrip(); err != nil {
 		return nil, err
@@ -149,6 +152,22 @@ func (t *pipelineTxn) forget(err error) {
 	if errors.As(err, &pgErr) && (pgErr.Code == "0A000" || pgErr.Code == "26000") {
 		delete(t.pg.PgConn().CustomData(), stmtCacheKey)
 	}
+}
+
+// errConnClosed fails a pipelined transaction whose connection broke.
+var errConnClosed = errors.New("store: the connection closed during a pipelined transaction")
+
+// usable reports whether anything more may be sent. A pipeline that met a
+// broken connection has begun closing it (pgconn's asyncClose, which writes
+// its farewell from a goroutine of its own): writing after that would race
+// with it, so nothing more is sent, and the server, the connection gone,
+// rolls the transaction back.
+func (t *pipelineTxn) usable() bool {
+	if t.pg.PgConn().IsClosed() {
+		t.fail(errConnClosed)
+		return false
+	}
+	return true
 }
 
 // fail records the transaction's first failure.
@@ -178,6 +197,9 @@ func (t *pipelineTxn) send(sql string, args []any) error {
 	if err := t.eqb.Build(t.pg.TypeMap(), sd, args); err != nil {
 		return t.fail(err)
 	}
+	if !t.usable() {
+		return t.err
+	}
 	t.p.SendQueryStatement(sd, t.eqb.ParamValues, t.eqb.ParamFormats, t.eqb.ResultFormats)
 	t.sent = true
 	if t.counts != nil {
@@ -188,6 +210,9 @@ func (t *pipelineTxn) send(sql string, args []any) error {
 
 // roundTrip sends what is queued and asks the server for its results.
 func (t *pipelineTxn) roundTrip() error {
+	if !t.usable() {
+		return t.err
+	}
 	t.p.SendFlushRequest()
 	if err := t.p.Flush(); err != nil {
 		return t.fail(err)
@@ -245,6 +270,9 @@ func (t *pipelineTxn) results(ctx context.Context, sql string, args []any, sync 
 		return nil, err
 	}
 	if sync {
+		if !t.usable() {
+			return nil, t.err
+		}
 		t.sync()
 		if err := t.p.Flush(); err != nil {
 			return nil, t.fail(err)
@@ -365,7 +393,7 @@ func (t *pipelineTxn) commit(ctx context.Context) error {
 	if t.err == nil {
 		if len(t.enqueues) > 0 {
 			_ = t.sendHeldEnqueues(ctx, true)
-		} else {
+		} else if t.usable() {
 			t.sync()
 			if err := t.p.Flush(); err != nil {
 				t.fail(err)
@@ -410,6 +438,10 @@ func (t *pipelineTxn) rollback(context.Context) error {
 // transaction's error, if any. A pipeline that cannot be brought back to a
 // clean state closes its connection, and the pool drops it.
 func (t *pipelineTxn) finish() error {
+	if !t.usable() {
+		_ = t.p.Close() // the connection is gone, and the pool drops it
+		return t.err
+	}
 	if !t.synced {
 		if t.err != nil && t.sent {
 			t.p.SendQueryParams("ROLLBACK", nil, nil, nil, nil)
@@ -430,7 +462,7 @@ func (t *pipelineTxn) finish() error {
 			t.fail(err)
 			var pgErr *pgconn.PgError
 			if !errors.As(err, &pgErr) {
-				break // the connection broke: Close closes it
+				break // the connection broke: Close sends nothing more on it
 			}
 			continue // the server skips what follows until the Sync
 		}
