@@ -109,7 +109,7 @@ func startPGMeter(ctx context.Context, url string) (*pgMeter, error) {
 }
 
 func (m *pgMeter) sample(ctx context.Context, initial bool) error {
-	rows, err := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`, meterApp)
+	rows, err := m.conn.Query(ctx, ownQuery+`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`, meterApp)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (m *pgMeter) sample(ctx context.Context, initial bool) error {
 
 func (m *pgMeter) xactCommit(ctx context.Context) (int64, error) {
 	var n int64
-	err := m.conn.QueryRow(ctx, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+	err := m.conn.QueryRow(ctx, ownQuery+`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
 	return n, err
 }
 
@@ -163,7 +163,7 @@ func (m *pgMeter) finish(ctx context.Context) (pgCost, error) {
 	// PostgreSQL 15's backends flush their counters at most once a second
 	// while busy and within 10 s of going idle (PGSTAT_IDLE_INTERVAL).
 	time.Sleep(11 * time.Second)
-	if _, err := m.conn.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+	if _, err := m.conn.Exec(ctx, ownQuery+`SELECT pg_stat_clear_snapshot()`); err != nil {
 		return pgCost{}, err
 	}
 	n, err := m.xactCommit(ctx)
@@ -197,6 +197,10 @@ func per(count, n int64) string {
 	return fmt.Sprintf("%.2f", float64(count)/float64(n))
 }
 
+// ownQuery begins every statement the benchmark sends itself, so that
+// pg_stat_statements' table tells them from cohost's.
+const ownQuery = "/* cohostbench */ "
+
 // meterApp names the benchmark's own PostgreSQL sessions (the meter, the
 // watcher), which the meter leaves out of the database's costs.
 const meterApp = "cohostbench"
@@ -223,7 +227,7 @@ func openWatcher(ctx context.Context, url string) (*watcher, error) {
 	return &watcher{pg: conn}, nil
 }
 
-const grantedQuery = `SELECT count(*) FROM participants WHERE state = 'granted'`
+const grantedQuery = ownQuery + `SELECT count(*) FROM participants WHERE state = 'granted'`
 
 func (w *watcher) granted(ctx context.Context) (int64, error) {
 	var n int64

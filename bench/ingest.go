@@ -45,6 +45,8 @@ type IngestTarget struct {
 // IngestResult is what one target measured.
 type IngestResult struct {
 	Name string
+	// Engine is "sqlite" or "postgres"; "" for the baseline.
+	Engine string
 	// Throughput: closed loop, Concurrency clients sending as fast as answered.
 	Accepted   int64
 	Failed     int64
@@ -72,6 +74,16 @@ type IngestResult struct {
 	Intake, Workers store.CountSnapshot
 	ProcessCPU      time.Duration
 	PG              pgCost
+	// Phases is the process's CPU per phase over the same loop and drain
+	// (IngestOptions.Profile), from a CPU profile.
+	Phases PhaseCPU
+	// Profile is that CPU profile (pprof's format).
+	Profile []byte
+	// Statements is PostgreSQL's work per statement kind over the same
+	// loop and drain (pg_stat_statements); StatementsNote says why there
+	// is none when the server does not offer it.
+	Statements     []StatementKind
+	StatementsNote string
 }
 
 // IngestOptions sizes the run.
@@ -89,6 +101,10 @@ type IngestOptions struct {
 	// NoAcksFirst runs the workers without engine.AcksFirst (to measure
 	// what it does).
 	NoAcksFirst bool
+	// Profile takes a CPU profile of the closed loop and its drain and
+	// sums it per phase (IngestResult.Phases); the profiler's own cost is
+	// then in the CPU figures too.
+	Profile bool
 }
 
 // baselineIntake verifies and answers without storing: the cost of HTTP,
@@ -150,7 +166,11 @@ func RunIngest(ctx context.Context, targets []IngestTarget, o IngestOptions) ([]
 
 func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (IngestResult, error) {
 	progress(o.Progress, "%s: starting", t.Name)
-	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	// Each piece starts under the label of its phase (phases.go).
+	var agent *httptest.Server
+	inPhase(ctx, phaseAgent, func(context.Context) {
+		agent = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	})
 	defer agent.Close()
 	granter := &httpGranter{url: agent.URL, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	counts := &store.Counts{}
@@ -158,13 +178,18 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	for range max(t.Replicas, 1) {
 		var intake handlers.EventIntake = baselineIntake{}
 		if t.DatabaseURL != "" {
-			st, err := store.Open(ctx, t.DatabaseURL, store.Options{Counts: counts})
+			var (
+				st  *store.Store
+				err error
+			)
+			inPhase(ctx, labelStore, func(ctx context.Context) { st, err = store.Open(ctx, t.DatabaseURL, store.Options{Counts: counts}) })
 			if err != nil {
 				return IngestResult{}, err
 			}
 			defer st.Close()
 			// Workers run as in production: they compete with intake for the database.
-			ni := engine.NewIntake(st, engine.IntakeOptions{})
+			var ni *engine.Intake
+			inPhase(ctx, phaseIntake, func(context.Context) { ni = engine.NewIntake(st, engine.IntakeOptions{}) })
 			defer ni.Close()
 			if !o.NoWorkers {
 				eng, err := engine.New(engine.Config{Store: st, Logger: slog.New(slog.DiscardHandler), Policy: &grant.Policy{},
@@ -172,12 +197,15 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 				if err != nil {
 					return IngestResult{}, err
 				}
-				var mw []rivertype.Middleware
+				mw := []rivertype.Middleware{&jobPhase{}}
 				if !o.NoAcksFirst {
 					mw = append(mw, engine.NewAcksFirst(ni))
 				}
-				if err := st.StartWorkers(context.WithoutCancel(ctx), store.WorkerOptions{Workers: eng.Workers(),
-					RetryPolicy: engine.RetryPolicy{}, MaxWorkers: o.Workers, Middleware: append(mw, eng.Middleware()...)}); err != nil {
+				inPhase(context.WithoutCancel(ctx), labelRiver, func(ctx context.Context) {
+					err = st.StartWorkers(ctx, store.WorkerOptions{Workers: eng.Workers(),
+						RetryPolicy: engine.RetryPolicy{}, MaxWorkers: o.Workers, Middleware: append(mw, eng.Middleware()...)})
+				})
+				if err != nil {
 					return IngestResult{}, err
 				}
 				defer func() {
@@ -188,12 +216,15 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 			}
 			intake = ni
 		}
-		srv := httptest.NewServer(handlers.Router(handlers.Deps{
-			Secrets: webhook.Secrets{benchSecret},
-			Intake:  intake,
-			Ready:   func(context.Context) error { return nil },
-			Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
-		}))
+		var srv *httptest.Server
+		inPhase(ctx, phaseWebhook, func(context.Context) {
+			srv = httptest.NewServer(handlers.Router(handlers.Deps{
+				Secrets: webhook.Secrets{benchSecret},
+				Intake:  intake,
+				Ready:   func(context.Context) error { return nil },
+				Metrics: metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{}),
+			}))
+		})
 		defer srv.Close()
 		urls = append(urls, srv.URL)
 	}
@@ -207,21 +238,47 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 		defer w.close()
 		granted = w.granted
 	}
+	res := IngestResult{Name: t.Name, Rate: o.Rate}
+	var statements *pgStatements
 	if strings.HasPrefix(t.DatabaseURL, "postgres") {
+		res.Engine = "postgres"
 		var err error
 		if pgm, err = startPGMeter(ctx, t.DatabaseURL); err != nil {
 			return IngestResult{}, err
 		}
 		defer pgm.close(context.WithoutCancel(ctx))
+		// A connection of its own: the meter's samples in the background.
+		sconn, err := connectApp(ctx, t.DatabaseURL)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		defer sconn.Close(context.WithoutCancel(ctx))
+		// A checkpoint now, so that one is less likely to fall inside the
+		// measured loop: the first change of each page after a checkpoint
+		// logs the whole page, which moves the WAL bytes from run to run.
+		// Best effort: it needs the pg_checkpoint role.
+		_, _ = sconn.Exec(ctx, ownQuery+"CHECKPOINT")
+		if statements, err = startStatements(ctx, sconn); err != nil {
+			res.StatementsNote = err.Error()
+			progress(o.Progress, "%s: no statement table: %v", t.Name, err)
+		}
+	} else if t.DatabaseURL != "" {
+		res.Engine = "sqlite"
 	}
 	pick := func(n int64) string { return urls[int(n)%len(urls)] }
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: 0}}
 	defer client.CloseIdleConnections()
 
-	res := IngestResult{Name: t.Name, Rate: o.Rate}
 	var seq atomic.Int64
 
 	// Phase 1: throughput, closed loop.
+	var prof *profiling
+	if o.Profile {
+		var err error
+		if prof, err = startProfiling(); err != nil {
+			return IngestResult{}, fmt.Errorf("profile: %w", err)
+		}
+	}
 	intake0, workers0, cpu0 := counts.Intake.Snapshot(), counts.Workers.Snapshot(), processCPU()
 	deadline := time.Now().Add(o.Duration)
 	var wg sync.WaitGroup
@@ -230,7 +287,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	start := time.Now()
 	for c := range o.Concurrency {
 		wg.Add(1)
-		go func() {
+		go inPhase(ctx, phaseLoadgen, func(ctx context.Context) {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				n := seq.Add(1)
@@ -242,7 +299,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 				loopLat[c] = append(loopLat[c], took)
 				accepted.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	res.Duration = time.Since(start)
@@ -290,6 +347,19 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 	}
 	res.ProcessCPU = processCPU() - cpu0
 	res.Intake, res.Workers = counts.Intake.Snapshot().Sub(intake0), counts.Workers.Snapshot().Sub(workers0)
+	if prof != nil {
+		res.Profile = prof.stop()
+		var err error
+		if res.Phases, err = phasesOf(res.Profile); err != nil {
+			return res, fmt.Errorf("profile: %w", err)
+		}
+	}
+	if statements != nil {
+		var err error
+		if res.Statements, err = statements.finish(ctx); err != nil {
+			return res, fmt.Errorf("pg_stat_statements: %w", err)
+		}
+	}
 	if pgm != nil {
 		var err error
 		if res.PG, err = pgm.finish(ctx); err != nil {
@@ -311,7 +381,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 			time.Sleep(d)
 		}
 		wg.Add(1)
-		go func() {
+		go inPhase(ctx, phaseLoadgen, func(ctx context.Context) {
 			defer wg.Done()
 			n := seq.Add(1)
 			took, err := deliver(ctx, client, pick(n), n)
@@ -323,7 +393,7 @@ func runIngestTarget(ctx context.Context, t IngestTarget, o IngestOptions) (Inge
 				return
 			}
 			rateAccepted.Add(1)
-		}()
+		})
 	}
 	wg.Wait()
 	res.RateAccepted, res.RateFailed = rateAccepted.Load(), rateFailed.Load()
@@ -370,30 +440,86 @@ func progress(w io.Writer, format string, args ...any) {
 	}
 }
 
-// IngestTable renders results as a Markdown table, each row beside the first
-// (baseline) row.
-func IngestTable(rs []IngestResult) string {
-	s := "| target | durable events/s | vs baseline | failed | loop ack p50 | loop ack p99 | offered rate | ack p50 | ack p99 | ack p99.9 |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+// Yardsticks are a run's yardsticks, per engine (nil: not measured).
+type Yardsticks struct{ Postgres, SQLite *Yardstick }
+
+func (y Yardsticks) of(engine string) *Yardstick {
+	switch engine {
+	case "postgres":
+		return y.Postgres
+	case "sqlite":
+		return y.SQLite
+	}
+	return nil
+}
+
+// YardstickTable renders the yardsticks.
+func YardstickTable(y Yardsticks) string {
+	s := "| yardstick | clients | commits | commits/s |\n|---|---:|---:|---:|\n"
+	for _, m := range []*Yardstick{y.Postgres, y.SQLite} {
+		if m != nil {
+			s += fmt.Sprintf("| %s: one single-row INSERT of a %d-byte JSON document per transaction | %d | %d | %.0f |\n",
+				m.Engine, yardstickDocBytes, m.Clients, m.Commits, m.PerS)
+		}
+	}
+	return s
+}
+
+// ofYardstick formats a rate as a ratio to the yardstick of its engine.
+func ofYardstick(perS float64, y *Yardstick) string {
+	if y == nil || y.PerS <= 0 || perS <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", perS/y.PerS)
+}
+
+// baselineCPUPerEvent is the baseline handler's CPU per event answered in
+// the same run (0 when the run had no baseline).
+func baselineCPUPerEvent(rs []IngestResult) time.Duration {
+	for _, r := range rs {
+		if r.Engine == "" && r.Accepted > 0 {
+			return r.ProcessCPU / time.Duration(r.Accepted)
+		}
+	}
+	return 0
+}
+
+// ratioTo formats d per one of n as a multiple of base.
+func ratioTo(d time.Duration, n int64, base time.Duration) string {
+	if n <= 0 || base <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f×", float64(d)/float64(n)/float64(base))
+}
+
+// IngestTable renders results as a Markdown table, each rate beside the
+// yardstick of its engine and the first (baseline) row.
+func IngestTable(rs []IngestResult, y Yardsticks) string {
+	s := "| target | durable events/s | × yardstick | vs baseline | failed | loop ack p50 | loop ack p99 | offered rate | ack p50 | ack p99 | ack p99.9 |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for _, r := range rs {
 		ratio := "1.00×"
 		if len(rs) > 0 && rs[0].EventsPerS > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.EventsPerS/rs[0].EventsPerS)
 		}
-		s += fmt.Sprintf("| %s | %.0f | %s | %d | %s | %s | %d/s | %s | %s | %s |\n", r.Name, r.EventsPerS, ratio,
-			r.Failed+r.RateFailed, ms(r.LoopP50), ms(r.LoopP99), r.Rate, ms(r.P50), ms(r.P99), ms(r.P999))
+		s += fmt.Sprintf("| %s | %.0f | %s | %s | %d | %s | %s | %d/s | %s | %s | %s |\n", r.Name, r.EventsPerS,
+			ofYardstick(r.EventsPerS, y.of(r.Engine)), ratio, r.Failed+r.RateFailed, ms(r.LoopP50), ms(r.LoopP99), r.Rate,
+			ms(r.P50), ms(r.P99), ms(r.P999))
 	}
 	return s
 }
 
 // CostTable renders, per target, the joins granted end to end and what each
 // cost: statements and commits per join (workers) and per event (intake),
-// and CPU per 1,000 joins. The baseline row has no joins; its CPU is per
-// 1,000 events answered.
-func CostTable(rs []IngestResult) string {
-	s := "| target | joins granted | joins/s end to end | workers: statements/join | of them BEGIN/COMMIT | workers: commits/join | " +
-		"intake: statements/event | intake: commits/event | xact_commit/join (PostgreSQL) | process CPU /1,000 joins | PostgreSQL CPU /1,000 joins |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+// and CPU per 1,000 joins, also as a multiple of the baseline handler's CPU
+// per event. The baseline row has no joins; its CPU is per 1,000 events
+// answered.
+func CostTable(rs []IngestResult, y Yardsticks) string {
+	base := baselineCPUPerEvent(rs)
+	s := "| target | joins granted | joins/s end to end | × yardstick | workers: statements/join | of them BEGIN/COMMIT | workers: commits/join | " +
+		"intake: statements/event | intake: commits/event | xact_commit/join (PostgreSQL) | process CPU /1,000 joins | × baseline | " +
+		"PostgreSQL CPU /1,000 joins | × baseline |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for _, r := range rs {
 		n := r.Granted
 		joins, rate := fmt.Sprintf("%d", r.Granted), fmt.Sprintf("%.0f", r.JoinsPerS)
@@ -402,17 +528,18 @@ func CostTable(rs []IngestResult) string {
 		} else if !r.Drained {
 			joins += fmt.Sprintf(" of %d", r.Accepted)
 		}
-		xact, pgCPU := "–", "–"
+		xact, pgCPU, pgRatio := "–", "–", "–"
 		if r.PG.Readable || r.PG.Commits > 0 {
 			xact = per(r.PG.Commits, n)
 		}
 		if r.PG.Readable {
-			pgCPU = perThousand(r.PG.CPU, n)
+			pgCPU, pgRatio = perThousand(r.PG.CPU, n), ratioTo(r.PG.CPU, n, base)
 		}
-		s += fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, joins, rate,
+		s += fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, joins, rate,
+			ofYardstick(r.JoinsPerS, y.of(r.Engine)),
 			per(r.Workers.Statements, r.Granted), per(r.Workers.Control, r.Granted), per(r.Workers.Commits, r.Granted),
 			per(r.Intake.Statements, r.Accepted), per(r.Intake.Commits, r.Accepted), xact,
-			perThousand(r.ProcessCPU, n), pgCPU)
+			perThousand(r.ProcessCPU, n), ratioTo(r.ProcessCPU, n, base), pgCPU, pgRatio)
 	}
 	return s
 }

@@ -26,7 +26,10 @@ import (
 // that writes the participant's row, enqueues the grant and marks the event
 // processed) is turned into a ROLLBACK on its way to the server, and the
 // worker is told COMMIT: from the worker's side the commit succeeded, in
-// the database it never happened. At that instant the proxy stops passing
+// the database it never happened. A join's transaction is pipelined (no
+// BEGIN or COMMIT statement: its Sync message commits it); the proxy then
+// sends a ROLLBACK before that Sync and keeps the server's answer to it
+// from the worker, which sees its statements succeed and the Sync answered. At that instant the proxy stops passing
 // anything on (so nothing committed after the lost commit survives, as in a
 // crash that loses the tail of the WAL), drops every connection and refuses
 // new ones for 1.5 s, then lets them in again: PostgreSQL restarted.
@@ -234,6 +237,12 @@ type pgSession struct {
 	// rewrite: the server's next CommandComplete is the ROLLBACK sent in
 	// place of the client's COMMIT; the client is told COMMIT.
 	rewrite atomic.Bool
+	// idle: the server's last ReadyForQuery said no transaction block is
+	// open, so the client's next Sync ends an implicit transaction.
+	idle atomic.Bool
+	// swallow: the server's answers to the ROLLBACK the proxy sent before
+	// the client's Sync are kept from the client.
+	swallow atomic.Bool
 }
 
 func (p *pgCrashProxy) pipe(down net.Conn) {
@@ -252,6 +261,7 @@ func (p *pgCrashProxy) pipe(down net.Conn) {
 	var once sync.Once
 	closeBoth := func() { once.Do(func() { _ = down.Close(); _ = up.Close() }) }
 	sess := &pgSession{stmts: map[string]string{}}
+	sess.idle.Store(true)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -297,6 +307,24 @@ func (p *pgCrashProxy) fromClient(down, up net.Conn, sess *pgSession, frozen, cr
 			}
 		case 'B': // Bind: portal, statement, formats, parameters
 			p.bound(sess, payload)
+		case 'S': // Sync: outside a transaction block it commits the implicit one
+			if !sess.idle.Load() {
+				break
+			}
+			if sess.marks && sess.joins && p.takeArmed() {
+				// The lost commit: a ROLLBACK ends the implicit transaction
+				// before the Sync; nothing after it may reach the server.
+				p.freeze()
+				sess.swallow.Store(true)
+				for _, m := range rollbackMessages {
+					_ = writeMessage(up, m.typ, m.payload)
+				}
+				_ = writeMessage(up, typ, payload)
+				p.lost <- sess.eventID
+				<-crashed
+				return
+			}
+			sess.marks, sess.joins, sess.eventID = false, false, ""
 		case 'Q':
 			query, _, _ := cstring(payload)
 			q := strings.ToLower(strings.TrimSpace(query))
@@ -350,9 +378,29 @@ func (p *pgCrashProxy) bound(sess *pgSession, payload []byte) {
 	}
 }
 
+// rollbackMessages are ROLLBACK in the extended protocol: Parse, Bind and
+// Execute of the unnamed statement. In an implicit transaction it aborts
+// it; the server answers ParseComplete, BindComplete, a warning that no
+// transaction block is in progress, and CommandComplete ROLLBACK.
+var rollbackMessages = []struct {
+	typ     byte
+	payload []byte
+}{
+	{'P', []byte("\x00ROLLBACK\x00\x00\x00")},
+	{'B', []byte("\x00\x00\x00\x00\x00\x00\x00\x00")},
+	{'E', []byte("\x00\x00\x00\x00\x00")},
+}
+
+type pgMessage struct {
+	typ     byte
+	payload []byte
+}
+
 // fromServer forwards the server's messages, telling the client COMMIT
-// where the server answered the ROLLBACK sent in its place.
+// where the server answered the ROLLBACK sent in its place, and keeping
+// from it the answers to a ROLLBACK sent before its Sync.
 func (p *pgCrashProxy) fromServer(up, down net.Conn, sess *pgSession) {
+	var held []pgMessage // while swallowing: the server's messages up to its ReadyForQuery
 	for {
 		typ, payload, err := readMessage(up)
 		if err != nil {
@@ -362,10 +410,45 @@ func (p *pgCrashProxy) fromServer(up, down net.Conn, sess *pgSession) {
 			payload = append([]byte("COMMIT"), 0)
 			sess.rewrite.Store(false)
 		}
+		if sess.swallow.Load() {
+			if typ != 'Z' {
+				held = append(held, pgMessage{typ, payload})
+				continue
+			}
+			sess.swallow.Store(false)
+			for _, m := range withoutRollback(held) {
+				if err := writeMessage(down, m.typ, m.payload); err != nil {
+					return
+				}
+			}
+			held = nil
+		}
+		if typ == 'Z' && len(payload) > 0 {
+			sess.idle.Store(payload[0] == 'I')
+		}
 		if err := writeMessage(down, typ, payload); err != nil {
 			return
 		}
 	}
+}
+
+// withoutRollback drops the answers to rollbackMessages from the end of
+// msgs (ParseComplete, BindComplete, notices, CommandComplete ROLLBACK). An
+// error earlier in the pipeline made the server skip them: then msgs has
+// none of them and is returned whole.
+func withoutRollback(msgs []pgMessage) []pgMessage {
+	n := len(msgs)
+	if n == 0 || msgs[n-1].typ != 'C' || !bytes.HasPrefix(msgs[n-1].payload, []byte("ROLLBACK")) {
+		return msgs
+	}
+	n--
+	for n > 0 && msgs[n-1].typ == 'N' {
+		n--
+	}
+	if n >= 2 && msgs[n-1].typ == '2' && msgs[n-2].typ == '1' {
+		n -= 2
+	}
+	return msgs[:n]
 }
 
 func readMessage(r io.Reader) (byte, []byte, error) {

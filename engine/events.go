@@ -3,7 +3,6 @@ package engine
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -118,15 +117,26 @@ var errProcessed = errors.New("engine: event already processed")
 // job (River records completions after the work, in batches) then finds the
 // mark and rolls back instead of applying the event twice.
 func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result *eventResult) error {
-	ok, err := tx.MarkEventProcessed(ctx, eventID, e.now(), result.outcome())
-	if err != nil {
+	if err := tx.MarkEventProcessed(ctx, eventID, e.now(), result.outcome()); err != nil {
+		if errors.Is(err, store.ErrEventProcessed) {
+			return errProcessed
+		}
 		return err
-	}
-	if !ok {
-		return errProcessed
 	}
 	result.recorded = true
 	return nil
+}
+
+// inTx runs fn, which applies an event and marks it processed (markIn), in
+// a pipelined transaction (store.InTxPipelined): on PostgreSQL its reads
+// are waited for and its writes go with the commit, which then reports an
+// event an earlier attempt processed as store.ErrEventProcessed.
+func (e *Engine) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := e.store.InTxPipelined(ctx, fn)
+	if errors.Is(err, store.ErrEventProcessed) {
+		return errProcessed
+	}
+	return err
 }
 
 // maxConflicts bounds how often a transaction that read without locks is
@@ -134,11 +144,11 @@ func (e *Engine) markIn(ctx context.Context, tx store.Tx, eventID string, result
 // the job fails and River retries it.
 const maxConflicts = 5
 
-// inTxRetrying runs fn in a transaction, and again from its reads when its
-// write met a row changed since (store.ErrConflict).
+// inTxRetrying is inTx, run again from its reads when its write met a row
+// changed since (store.ErrConflict).
 func (e *Engine) inTxRetrying(ctx context.Context, fn func(tx store.Tx) error) error {
 	for n := 1; ; n++ {
-		err := e.store.InTx(ctx, fn)
+		err := e.inTx(ctx, fn)
 		if !errors.Is(err, store.ErrConflict) || n == maxConflicts {
 			return err
 		}
@@ -224,7 +234,7 @@ func (e *Engine) scheduled(ctx context.Context, stored *store.StoredEvent, ev *a
 		return eventResult{label: resultIgnored, detail: "no meeting id"}, nil
 	}
 	var result eventResult
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		result = eventResult{label: resultRecorded}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
@@ -270,7 +280,7 @@ func (e *Engine) meetingStatus(ctx context.Context, stored *store.StoredEvent, e
 	var result eventResult
 	// Status changes stay serialised on the meeting's row lock: each is
 	// decided against the status the one before it recorded.
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err := e.inTx(ctx, func(tx store.Tx) error {
 		result = eventResult{label: resultStale, detail: "a newer status is recorded"}
 		m, err := tx.LockMeeting(ctx, ev.Payload.AccountID, meetingID)
 		if err != nil {
@@ -330,7 +340,9 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 	// scope, and locking its row made a storm of joins on one meeting
 	// commit one at a time. The participant's row is written back only if
 	// unchanged since the read (store.ErrConflict otherwise, and the
-	// transaction runs again).
+	// transaction runs again). On PostgreSQL the transaction is two round
+	// trips: the read, then the write, the grant's job and the commit
+	// together, whose failures the commit returns.
 	err := e.inTxRetrying(ctx, func(tx store.Tx) error {
 		result, skipped = eventResult{}, ""
 		r, err := tx.ReadMeetingParticipant(ctx, accountID, meetingID, o.UUID, p.Key())
@@ -367,7 +379,7 @@ func (e *Engine) joined(ctx context.Context, stored *store.StoredEvent, ev *api.
 		}
 		result.recorded = true
 		if result.label == resultGrantEnqueued {
-			seen, err := json.Marshal(GrantSeen{Meeting: m, Participant: pt, Version: written.Version})
+			seen, err := encodeSeen(GrantSeen{Meeting: m, Participant: pt, Version: written.Version})
 			if err != nil {
 				return err
 			}
@@ -398,7 +410,7 @@ func (e *Engine) left(ctx context.Context, stored *store.StoredEvent, ev *api.Ev
 	if err != nil {
 		return eventResult{}, err
 	}
-	err = e.store.InTx(ctx, func(tx store.Tx) error {
+	err = e.inTx(ctx, func(tx store.Tx) error {
 		settled = ""
 		pt, err := tx.LockParticipant(ctx, ev.Payload.AccountID, string(o.ID), o.UUID, key)
 		if err != nil {
@@ -458,7 +470,7 @@ func (e *Engine) roleChanged(ctx context.Context, stored *store.StoredEvent, ev 
 	var confirmed grant.Participant
 	var first bool
 	var credit string
-	err = e.store.InTx(ctx, func(tx store.Tx) error {
+	err = e.inTx(ctx, func(tx store.Tx) error {
 		pt, err := tx.LockParticipant(ctx, accountID, meetingID, o.UUID, key)
 		if err != nil {
 			return err

@@ -89,8 +89,7 @@ func (w *grantWorker) Work(ctx context.Context, job *river.Job[GrantParticipantA
 // ledger, in one statement and without a lock.
 func (e *Engine) grantInput(ctx context.Context, job *river.Job[GrantParticipantArgs]) (store.MeetingParticipant, error) {
 	a := job.Args
-	var s GrantSeen
-	if len(a.Seen) > 0 && job.Attempt <= 1 && !snoozed(job.Metadata) && json.Unmarshal(a.Seen, &s) == nil {
+	if s, ok := decodeSeen(a); ok && job.Attempt <= 1 && !snoozed(job.Metadata) {
 		return store.MeetingParticipant{Meeting: s.Meeting, MeetingFound: true,
 			Participant: store.ParticipantRead{Participant: s.Participant, Found: true, Version: s.Version}}, nil
 	}

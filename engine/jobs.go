@@ -62,7 +62,8 @@ type GrantParticipantArgs struct {
 	Key         string `json:"participant_key" river:"unique"`
 	JoinedAtMS  int64  `json:"joined_at_ms" river:"unique"`
 	// Seen is the participant and the meeting as the join's transaction
-	// read and wrote them, moments before (GrantSeen as JSON, opaque to
+	// read and wrote them, moments before (GrantSeen in the compact form of
+	// seen.go, or, from an earlier version, as GrantSeen's JSON; opaque to
 	// River for the reason ProcessEventArgs.Body is): the first attempt
 	// grants from it without reading them again. A later attempt, or a job
 	// without it (enqueued by an earlier version), reads the ledger.

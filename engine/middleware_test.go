@@ -156,7 +156,9 @@ func TestFailureMiddleware(t *testing.T) {
 
 func isCancel(err error) bool { _, ok := errors.AsType[*rivertype.JobCancelError](err); return ok }
 
-// A job whose arguments do not decode fails for good without running; a
+// A job whose arguments do not decode fails for good without running (River
+// decodes them for the worker, inside the middleware, and fails there; the
+// middleware reads the failure as malformed arguments); a
 // job the stopping queue interrupted is neither counted nor settled (River
 // runs it again without counting the attempt); a panic is counted and, on
 // the last attempt, settled before it goes on to River.
@@ -168,7 +170,15 @@ func TestFailureMiddlewareEdges(t *testing.T) {
 
 		bad := &rivertype.JobRow{ID: 1, Kind: "grant_participant", EncodedArgs: []byte(`{"joined_at_ms":"soon"}`), Attempt: 1, MaxAttempts: 25}
 		ran := false
-		if err := mw.Work(context.Background(), bad, func(context.Context) error { ran = true; return nil }); !isCancel(err) || ran {
+		riverWork := func(context.Context) error { // River's executor: decode, then work
+			var a GrantParticipantArgs
+			if err := json.Unmarshal(bad.EncodedArgs, &a); err != nil {
+				return err
+			}
+			ran = true
+			return nil
+		}
+		if err := mw.Work(context.Background(), bad, riverWork); !isCancel(err) || ran {
 			t.Fatalf("undecodable arguments: %v (worker ran: %v), want a cancel without running", err, ran)
 		}
 

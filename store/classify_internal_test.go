@@ -45,3 +45,14 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// cohost_expect's SQLSTATEs (migration 0012) are the held write's outcome:
+// the event was processed already, the row changed since it was read.
+func TestClassifyExpectations(t *testing.T) {
+	for code, want := range map[string]error{sqlstateEventProcessed: ErrEventProcessed, sqlstateConflict: ErrConflict} {
+		err := fmt.Errorf("commit: %w", &pgconn.PgError{Code: code})
+		if got := classify(err); !errors.Is(got, want) || errors.Is(got, ErrUnavailable) || errors.Is(got, ErrInvalidData) {
+			t.Errorf("classify(SQLSTATE %s) = %v, want %v", code, got, want)
+		}
+	}
+}

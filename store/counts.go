@@ -47,7 +47,11 @@ func (c CountSnapshot) Sub(earlier CountSnapshot) CountSnapshot {
 
 // isControl reports whether a statement only opens or ends a transaction.
 func isControl(sql string) (control, rollback bool) {
-	s := strings.ToLower(strings.TrimSpace(sql))
+	s := strings.TrimSpace(sql)
+	if len(s) > len("start transaction") {
+		s = s[:len("start transaction")] // only the first word matters: not the whole text of every statement
+	}
+	s = strings.ToLower(s)
 	switch {
 	case strings.HasPrefix(s, "begin"), strings.HasPrefix(s, "start transaction"):
 		return true, false

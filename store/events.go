@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,19 +69,39 @@ var openEvent = func() string {
 }()
 
 // MarkEventProcessed records, in the transaction that applied the event,
-// when and how it was processed. It reports false when the event was
-// already marked (an earlier attempt committed before River recorded the
-// job's completion, or the event's account was erased): the caller then
-// rolls back, so a replay changes nothing. An event given up on (GivenUp) is
-// marked again: its job was retried to apply it.
-func (tx Tx) MarkEventProcessed(ctx context.Context, id string, at time.Time, outcome string) (bool, error) {
+// when and how it was processed. It fails with ErrEventProcessed when the
+// event was already marked (an earlier attempt committed before River
+// recorded the job's completion, or the event's account was erased): the
+// caller then rolls back, so a replay changes nothing. An event given up on
+// (GivenUp) is marked again: its job was retried to apply it. Held in a
+// pipelined transaction (InTxPipelined), whose commit then returns
+// ErrEventProcessed: on PostgreSQL the condition is checked in SQL
+// (cohost_expect, migration 0012).
+func (tx Tx) MarkEventProcessed(ctx context.Context, id string, at time.Time, outcome string) error {
+	if tx.d == dialectPostgres {
+		if err := tx.t.execLater(ctx, markOnceSQL, millis(at), outcome, id); err != nil {
+			if errors.Is(err, ErrEventProcessed) {
+				return err
+			}
+			return fmt.Errorf("store: mark event %s processed: %w", id, err)
+		}
+		return nil
+	}
 	n, err := tx.t.exec(ctx, `UPDATE webhook_events SET processed_at = $1, outcome = $2 WHERE id = $3 AND `+openEvent,
 		millis(at), outcome, id)
 	if err != nil {
-		return false, fmt.Errorf("store: mark event %s processed: %w", id, err)
+		return fmt.Errorf("store: mark event %s processed: %w", id, err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return ErrEventProcessed
+	}
+	return nil
 }
+
+// markOnceSQL is MarkEventProcessed on PostgreSQL: the mark fails when it
+// changed no row.
+var markOnceSQL = `WITH mark AS (UPDATE webhook_events SET processed_at = $1, outcome = $2 WHERE id = $3 AND ` + openEvent + `
+	RETURNING 1) SELECT cohost_expect((SELECT count(*) FROM mark), 1)`
 
 // EventCounts counts stored events: all of them, and those processed.
 func (s *Store) EventCounts(ctx context.Context) (total, processed int64, err error) {

@@ -28,8 +28,8 @@ import (
 // still works after the synchronous one shows (a restart ends every
 // session). The intake commits synchronously all the time under load; each
 // of its commits releases the jobs that finished before it was sent. When
-// none comes within flushGather, the barrier commits a transaction of its
-// own on its dedicated session. A job whose writes cannot be shown to be on
+// none comes within flushGather, or as soon as half the workers wait, the
+// barrier commits a transaction of its own on its dedicated session. A job whose writes cannot be shown to be on
 // disk (the session broke) fails, and River runs it again: the replay finds
 // the work done, or does it again if a crash took it back.
 type flushBarrier struct {
@@ -47,9 +47,15 @@ type flushBarrier struct {
 	connAt  int64 // seq when conn opened
 	waiting []flushWaiter
 	stopped bool
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	// full is signalled when batch jobs wait: the barrier then commits at
+	// once instead of waiting out flushGather.
+	batch int
+	full  chan struct{}
+	// gather is flushGather (tests change it).
+	gather time.Duration
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 type flushWaiter struct {
@@ -62,11 +68,26 @@ type flushWaiter struct {
 var errFlushUnproven = errors.New("store: could not confirm that the job's writes reached the disk; the job runs again")
 
 // flushGather is how long finished jobs wait for an intake commit to cover
-// them before the barrier commits one of its own.
-const flushGather = 5 * time.Millisecond
+// them before the barrier commits one of its own. A waiting job holds its
+// worker's slot, not a database connection, and what waits is River's
+// record of the job's completion, not its effects (a grant's job is
+// announced when the join's transaction commits): the wait costs a joiner
+// nothing, and each of the barrier's own commits is a round trip and a
+// disk flush. Half the workers waiting end the wait at once (setBatch), so
+// under load the slots are not starved.
+const flushGather = 20 * time.Millisecond
 
 func newFlushBarrier(cfg *pgx.ConnConfig, logger *slog.Logger) *flushBarrier {
-	return &flushBarrier{cfg: cfg, logger: logger, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	return &flushBarrier{cfg: cfg, logger: logger, batch: 1, gather: flushGather, full: make(chan struct{}, 1), wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// setBatch sets how many waiting jobs make the barrier commit at once: half
+// the workers.
+func (b *flushBarrier) setBatch(maxWorkers int) {
+	b.mu.Lock()
+	b.batch = max(1, maxWorkers/2)
+	b.mu.Unlock()
 }
 
 func (b *flushBarrier) start(ctx context.Context) error {
@@ -136,10 +157,17 @@ func (b *flushBarrier) wait(ctx context.Context) error {
 		return errFlushUnproven
 	}
 	b.waiting = append(b.waiting, w)
+	full := len(b.waiting) >= b.batch
 	b.mu.Unlock()
 	select {
 	case b.wake <- struct{}{}:
 	default:
+	}
+	if full {
+		select {
+		case b.full <- struct{}{}:
+		default:
+		}
 	}
 	select {
 	case err := <-w.done:
@@ -158,11 +186,16 @@ func (b *flushBarrier) run() {
 			return
 		case <-b.wake:
 		}
-		// Give the intake's commits a moment to cover the finished jobs.
+		// Give the intake's commits a moment to cover the finished jobs,
+		// unless half the workers wait already.
+		gather := time.NewTimer(b.gather)
 		select {
 		case <-b.stop:
+			gather.Stop()
 			continue
-		case <-time.After(flushGather):
+		case <-gather.C:
+		case <-b.full:
+			gather.Stop()
 		}
 		b.mu.Lock()
 		pending, conn, connAt := len(b.waiting), b.conn, b.connAt

@@ -85,9 +85,10 @@ func (tx Tx) LockMeeting(ctx context.Context, accountID, meetingID string) (gran
 
 // EnsureMeeting creates the meeting's record when there is none, and records
 // its host when none is recorded yet, without locking it: what a join needs
-// of its meeting. A meeting that has its host is not written at all.
+// of its meeting. A meeting that has its host is not written at all. Held
+// in a pipelined transaction (InTxPipelined).
 func (tx Tx) EnsureMeeting(ctx context.Context, accountID, meetingID, hostID string) error {
-	if _, err := tx.t.exec(ctx, `INSERT INTO meetings (account_id, meeting_id, host_id, updated_at) VALUES ($1, $2, $3, $4)
+	if err := tx.t.execLater(ctx, `INSERT INTO meetings (account_id, meeting_id, host_id, updated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (account_id, meeting_id) DO UPDATE SET host_id = excluded.host_id, updated_at = excluded.updated_at
 		WHERE meetings.host_id = '' AND excluded.host_id <> ''`,
 		accountID, meetingID, hostID, time.Now().UnixMilli()); err != nil {
@@ -96,13 +97,14 @@ func (tx Tx) EnsureMeeting(ctx context.Context, accountID, meetingID, hostID str
 	return nil
 }
 
-// SaveMeeting writes a meeting locked with LockMeeting.
+// SaveMeeting writes a meeting locked with LockMeeting. Held in a pipelined
+// transaction (InTxPipelined).
 func (tx Tx) SaveMeeting(ctx context.Context, m grant.Meeting) error {
 	tracking, _ := json.Marshal(m.TrackingFields)
 	if m.TrackingFields == nil {
 		tracking = []byte("{}")
 	}
-	_, err := tx.t.exec(ctx, `UPDATE meetings SET uuid = $3, host_id = $4, host_email = $5, topic = $6,
+	err := tx.t.execLater(ctx, `UPDATE meetings SET uuid = $3, host_id = $4, host_email = $5, topic = $6,
 		start_time = $7, tracking_fields = $8, status = $9, status_at = $10, started_at = $11, ended_at = $12,
 		updated_at = $13 WHERE account_id = $1 AND meeting_id = $2`,
 		m.AccountID, m.ID, m.UUID, m.HostID, m.HostEmail, m.Topic, millis(m.StartTime), string(tracking),
@@ -204,9 +206,10 @@ func (tx Tx) LockParticipant(ctx context.Context, accountID, meetingID, meetingU
 	return p, nil
 }
 
-// SaveParticipant writes a participant locked with LockParticipant.
+// SaveParticipant writes a participant locked with LockParticipant. Held in
+// a pipelined transaction (InTxPipelined).
 func (tx Tx) SaveParticipant(ctx context.Context, p grant.Participant) error {
-	_, err := tx.t.exec(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
+	err := tx.t.execLater(ctx, `UPDATE participants SET user_id = $3, zoom_user_id = $4, name = $5, email = $6,
 		phone = $7, joined_at = $8, left_at = $9, state = $10, granter = $11, reason = $12, detail = $13,
 		join_seen_at = $14, granted_at = $15, confirmed_at = $16, attempts = $17, updated_at = $18, version = version + 1
 		WHERE meeting_uuid = $1 AND participant_key = $2`, participantArgs(p)...)
@@ -363,11 +366,19 @@ type EventMark struct {
 // earlier attempt committed its work. The caller rolls back.
 var ErrEventProcessed = errors.New("store: event already processed")
 
+// The SQLSTATEs cohost_expect (migration 0012) raises: a held write's
+// condition failed, and the transaction with it.
+const (
+	sqlstateEventProcessed = "CH001"
+	sqlstateConflict       = "CH002"
+)
+
 // SaveParticipantMarking is SaveParticipantRead and MarkEventProcessed for
 // the event the write applies: one statement on PostgreSQL (a data-modifying
-// WITH runs both, and reports each one's rows), two on SQLite, where
-// statements cost no round trip. It fails with ErrEventProcessed before
-// ErrConflict.
+// WITH runs both, and fails if either changed nothing: cohost_expect), two
+// on SQLite, where statements cost no round trip. It fails with
+// ErrEventProcessed before ErrConflict. Held in a pipelined transaction
+// (InTxPipelined), which then returns those errors.
 func (tx Tx) SaveParticipantMarking(ctx context.Context, r ParticipantRead, p grant.Participant, m EventMark) (ParticipantRead, error) {
 	if r.Found && sameParticipant(r.Participant, p) {
 		return r, tx.mark(ctx, m)
@@ -378,33 +389,34 @@ func (tx Tx) SaveParticipantMarking(ctx context.Context, r ParticipantRead, p gr
 		}
 		return saveParticipantRead(ctx, tx.t, r, p)
 	}
-	query, args := participantWrite(r, p)
-	n := len(args)
+	_, args := participantWrite(r, p)
 	args = append(args, millis(m.At), m.Outcome, m.ID)
-	var marked, wrote int64
-	err := tx.t.queryRow(ctx, fmt.Sprintf(`WITH mark AS (UPDATE webhook_events SET processed_at = $%d, outcome = $%d
-		WHERE id = $%d AND %s RETURNING 1), written AS (%s RETURNING 1)
-		SELECT (SELECT count(*) FROM mark), (SELECT count(*) FROM written)`, n+1, n+2, n+3, openEvent, query), args...).Scan(&marked, &wrote)
-	switch {
-	case err != nil:
+	if err := tx.t.execLater(ctx, markingSQL[r.Found], args...); err != nil {
+		if errors.Is(err, ErrEventProcessed) || errors.Is(err, ErrConflict) {
+			return ParticipantRead{}, err
+		}
 		return ParticipantRead{}, fmt.Errorf("store: save participant and mark event %s processed: %w", m.ID, err)
-	case marked == 0:
-		return ParticipantRead{}, ErrEventProcessed
-	case wrote == 0:
-		return ParticipantRead{}, ErrConflict
 	}
 	return written(r, p), nil
 }
 
+// markingSQL is SaveParticipantMarking's statement on PostgreSQL, by
+// whether the participant's row was found (an UPDATE over it, or an
+// INSERT), built once: the marking's three arguments follow the write's.
+var markingSQL = func() map[bool]string {
+	out := map[bool]string{}
+	for _, found := range []bool{false, true} {
+		query, args := participantWrite(ParticipantRead{Found: found}, grant.Participant{})
+		n := len(args)
+		out[found] = fmt.Sprintf(`WITH mark AS (UPDATE webhook_events SET processed_at = $%d, outcome = $%d
+			WHERE id = $%d AND %s RETURNING 1), written AS (%s RETURNING 1)
+			SELECT cohost_expect((SELECT count(*) FROM mark), (SELECT count(*) FROM written))`, n+1, n+2, n+3, openEvent, query)
+	}
+	return out
+}()
+
 func (tx Tx) mark(ctx context.Context, m EventMark) error {
-	ok, err := tx.MarkEventProcessed(ctx, m.ID, m.At, m.Outcome)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrEventProcessed
-	}
-	return nil
+	return tx.MarkEventProcessed(ctx, m.ID, m.At, m.Outcome)
 }
 
 // sameParticipant reports whether a and b hold the same values (times

@@ -182,7 +182,7 @@ func (e *sqliteEngine) defaultWorkers() int { return 16 * runtime.GOMAXPROCS(0) 
 // workerMiddleware: none. The workers' connection runs at synchronous=NORMAL,
 // and what a power loss can take back from it goes with the process, River's
 // memory of finished jobs included: their jobs run again.
-func (e *sqliteEngine) workerMiddleware() []rivertype.Middleware { return nil }
+func (e *sqliteEngine) workerMiddleware(int) []rivertype.Middleware { return nil }
 
 func (e *sqliteEngine) dialect() dialect   { return dialectSQLite }
 func (e *sqliteEngine) name() string       { return "sqlite" }
@@ -226,6 +226,9 @@ func (e *sqliteEngine) purge(ctx context.Context) error {
 
 func (e *sqliteEngine) begin(ctx context.Context) (txn, error) { return e.beginOn(ctx, e.sqlDB) }
 
+// beginPipelined: SQLite's statements cost no round trip.
+func (e *sqliteEngine) beginPipelined(ctx context.Context) (txn, error) { return e.begin(ctx) }
+
 func (e *sqliteEngine) beginIntake(ctx context.Context) (txn, error) {
 	return e.beginOn(ctx, e.intakeDB)
 }
@@ -242,6 +245,11 @@ type sqliteTxn struct {
 	sqlQuerier
 	tx    *sql.Tx
 	river *river.Client[*sql.Tx]
+}
+
+func (t *sqliteTxn) execLater(ctx context.Context, query string, args ...any) error {
+	_, err := t.exec(ctx, query, args...)
+	return err
 }
 
 func (t *sqliteTxn) enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
@@ -263,10 +271,25 @@ func riverConfig(logger *slog.Logger, q QueueConfig, r Retention) *river.Config 
 		RescueStuckJobsAfter: q.RescueAfter,
 		FetchCooldown:        q.FetchCooldown,
 		FetchPollInterval:    q.FetchPollInterval,
+		// River's GIN indexes over job arguments and metadata are dropped
+		// (migration 0012): its reindexer rebuilds the others.
+		ReindexerIndexNames: reindexedIndexes(),
 		// Finished jobs name accounts, meetings and participants in their
 		// arguments; River deletes them after these periods.
 		CompletedJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
 		CancelledJobRetentionPeriod: min(finishedJobRetention, r.Ledger),
 		DiscardedJobRetentionPeriod: min(discardedJobRetention, r.Ledger),
 	}
+}
+
+// reindexedIndexes is River's list of indexes to rebuild, without the two
+// migration 0012 drops.
+func reindexedIndexes() []string {
+	var out []string
+	for _, name := range river.ReindexerIndexNamesDefault() {
+		if name != "river_job_args_index" && name != "river_job_metadata_index" {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 // Command cohostbench measures cohostd and prints a Markdown report.
 //
-//	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers] [-workers N] [-only sqlite,postgres,postgres3]
+//	cohostbench ingest  [-duration 5s] [-rate 1000] [-concurrency 32] [-postgres URL] [-no-workers] [-workers N] [-only sqlite,postgres,postgres3] [-profile DIR]
+//	cohostbench yardstick [-duration 5s] [-postgres URL] [-sqlite]
 //	cohostbench latency [-joins 100] [-over 10s] [-postgres URL]
 //	cohostbench storm   [-joins 1000] [-over 10s] [-agent-rate 0] [-postgres URL] [-out DIR]
 //	cohostbench hostclient [-joins 100] [-over 150s] [-interval 1s] [-storm 300] [-storm-over 1s]
@@ -10,7 +11,17 @@
 // run that verifies and answers without storing; then, with the workers
 // running, the joins granted end to end per second and what each join cost:
 // SQL statements and commits (counted in the store), CPU of this process and
-// of PostgreSQL's backends.
+// of PostgreSQL's backends; PostgreSQL's work per kind of statement
+// (pg_stat_statements, when the server loads it); with -profile, the
+// process's CPU per phase (intake, fetch, process, grant, complete, …).
+// Every rate is also shown as a ratio to the yardstick measured in the same
+// run, and every CPU figure as a ratio to the baseline handler's CPU per
+// event.
+//
+// yardstick: the yardstick alone: 32 clients, each committing one
+// single-row INSERT of a 200-byte JSON document per transaction, as fast as
+// answered (pgbench's workload through pgx), on PostgreSQL and, with
+// -sqlite, on a SQLite file with the intake's settings.
 //
 // latency: time to co-host on an idle system (joins spaced out): webhook
 // received → the agent's 200, and → Zoom's confirmation, for both engines.
@@ -57,6 +68,8 @@ func main() {
 	switch os.Args[1] {
 	case "ingest":
 		os.Exit(ingest(ctx, os.Args[2:]))
+	case "yardstick":
+		os.Exit(yardstick(ctx, os.Args[2:]))
 	case "latency":
 		os.Exit(joins(ctx, "latency", os.Args[2:]))
 	case "storm":
@@ -69,7 +82,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest|latency|storm|hostclient [flags]   (cohostbench CMD -h for flags)")
+	fmt.Fprintln(os.Stderr, "usage: cohostbench ingest|yardstick|latency|storm|hostclient [flags]   (cohostbench CMD -h for flags)")
 	os.Exit(2)
 }
 
@@ -84,7 +97,31 @@ func ingest(ctx context.Context, args []string) int {
 	noAcksFirst := fs.Bool("no-acks-first", false, "workers do not give way to the intake's backlog (engine.AcksFirst off)")
 	only := fs.String("only", "", "comma list of targets to measure beside the baseline: sqlite, postgres, postgres3 (default all)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a profile of the whole run's allocations to this file (go tool pprof -sample_index=alloc_space)")
+	profileDir := fs.String("profile", "", "profile each target's closed loop and drain: print the CPU per phase and write DIR/<target>.pprof (not with -cpuprofile)")
 	_ = fs.Parse(args)
+	if *cpuProfile != "" && *profileDir != "" {
+		fmt.Fprintln(os.Stderr, "cohostbench: -cpuprofile and -profile exclude each other (one CPU profile at a time)")
+		return 2
+	}
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				_ = f.Close()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			}
+		}()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -120,6 +157,30 @@ func ingest(ctx context.Context, args []string) int {
 	} else {
 		fmt.Fprintln(os.Stderr, "note: no -postgres URL given; PostgreSQL is not measured")
 	}
+	// The yardsticks first, in the same run, against the same database.
+	var ys bench.Yardsticks
+	for _, t := range targets {
+		y := &ys.Postgres
+		if strings.HasPrefix(t.DatabaseURL, "sqlite://") {
+			y = &ys.SQLite
+		}
+		if t.DatabaseURL == "" || *y != nil {
+			continue
+		}
+		if y == &ys.Postgres {
+			if err := resetPostgres(ctx, t.DatabaseURL); err != nil { // creates the database if need be
+				fmt.Fprintln(os.Stderr, "cohostbench:", err)
+				return 1
+			}
+		}
+		m, err := bench.RunYardstick(ctx, t.DatabaseURL, *duration)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "yardstick %s: %.0f commits/s\n", m.Engine, m.PerS)
+		*y = &m
+	}
 	var results []bench.IngestResult
 	for _, t := range targets {
 		if t.DatabaseURL != "" && strings.HasPrefix(t.DatabaseURL, "postgres") {
@@ -130,10 +191,21 @@ func ingest(ctx context.Context, args []string) int {
 		}
 		rs, err := bench.RunIngest(ctx, []bench.IngestTarget{t}, bench.IngestOptions{
 			Concurrency: *conc, Duration: *duration, Rate: *rate, Progress: os.Stderr, NoWorkers: *noWorkers, Workers: *workers, NoAcksFirst: *noAcksFirst,
+			Profile: *profileDir != "",
 		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cohostbench:", err)
 			return 1
+		}
+		for _, r := range rs {
+			if r.Profile != nil {
+				path := filepath.Join(*profileDir, slug(r.Name)+".pprof")
+				if err := os.WriteFile(path, r.Profile, 0o644); err != nil {
+					fmt.Fprintln(os.Stderr, "cohostbench:", err)
+					return 1
+				}
+				fmt.Fprintf(os.Stderr, "wrote %s (go tool pprof -tagfocus phase=… %s)\n", path, path)
+			}
 		}
 		results = append(results, rs...)
 	}
@@ -141,10 +213,79 @@ func ingest(ctx context.Context, args []string) int {
 	if *noWorkers {
 		running = "workers stopped"
 	}
-	fmt.Printf("## Webhook ingest (%s per phase, %d clients, latency at %d events/s, %s)\n\n%s", *duration, *conc, *rate, running, bench.IngestTable(results))
+	fmt.Printf("## Yardstick (%s, same run, same database)\n\n%s\n", *duration, bench.YardstickTable(ys))
+	fmt.Printf("## Webhook ingest (%s per phase, %d clients, latency at %d events/s, %s)\n\n%s", *duration, *conc, *rate, running, bench.IngestTable(results, ys))
 	if !*noWorkers {
-		fmt.Printf("\n## Cost per join (the closed loop and its drain; every join granted by one HTTP call answered 200)\n\n%s", bench.CostTable(results))
+		fmt.Printf("\n## Cost per join (the closed loop and its drain; every join granted by one HTTP call answered 200)\n\n%s", bench.CostTable(results, ys))
 	}
+	if t := bench.PhaseTable(results); t != "" {
+		fmt.Printf("\n## Process CPU per phase (CPU profile of the closed loop and its drain)\n\n%s", t)
+	}
+	for _, r := range results {
+		if r.Engine != "postgres" {
+			continue
+		}
+		n, unit := r.Granted, "join"
+		if n == 0 {
+			n, unit = r.Accepted, "event"
+		}
+		if t := bench.StatementTable(r.Statements, n, unit); t != "" {
+			fmt.Printf("\n## PostgreSQL per statement kind: %s (pg_stat_statements, the closed loop and its drain, per %s)\n\n%s", r.Name, unit, t)
+		} else if r.StatementsNote != "" {
+			fmt.Printf("\n(%s: no statement table: %s. Load it with shared_preload_libraries = 'pg_stat_statements' and restart the server.)\n", r.Name, r.StatementsNote)
+		}
+	}
+	return 0
+}
+
+// slug makes a target's name a file name.
+func slug(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+func yardstick(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("yardstick", flag.ExitOnError)
+	duration := fs.Duration("duration", 5*time.Second, "how long to measure")
+	pg := fs.String("postgres", os.Getenv("COHOST_BENCH_DATABASE_URL"), "PostgreSQL URL to measure (empty: skip); default $COHOST_BENCH_DATABASE_URL")
+	sqlite := fs.Bool("sqlite", false, "measure SQLite too (a temporary file)")
+	_ = fs.Parse(args)
+	var ys bench.Yardsticks
+	if *pg != "" {
+		if err := resetPostgres(ctx, *pg); err != nil { // creates the database if need be
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		m, err := bench.RunYardstick(ctx, *pg, *duration)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		ys.Postgres = &m
+	}
+	if *sqlite {
+		dir, err := os.MkdirTemp("", "cohostbench")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		m, err := bench.RunYardstick(ctx, "sqlite://"+filepath.Join(dir, "bench.db"), *duration)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cohostbench:", err)
+			return 1
+		}
+		ys.SQLite = &m
+	}
+	fmt.Printf("## Yardstick (%s)\n\n%s", *duration, bench.YardstickTable(ys))
 	return 0
 }
 
