@@ -332,7 +332,9 @@ func TestRefusedCallsSameSentenceEverywhere(t *testing.T) {
 	var onPage, onConsole string
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		onPage, onConsole = browser.Eval[string](t, page, pageText), browser.Eval[string](t, console, consoleText)
-		if onPage == onConsole && strings.Contains(onPage, "INTERNAL_ERROR 2") {
+		// From the second refusal on (a second after the first), so that
+		// the sentence counts tries, not one try.
+		if onPage == onConsole && strings.Contains(onPage, "INTERNAL_ERROR 2") && strings.Contains(onPage, "tries so far") {
 			break
 		}
 		if time.Now().After(deadline) {
