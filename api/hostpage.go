@@ -147,7 +147,11 @@ type HostAction struct {
 	Kind   string `json:"kind"`
 	CallID string `json:"call_id,omitempty"`
 	UserID int64  `json:"user_id,omitempty"`
-	Why    string `json:"why,omitempty"`
+	// DelayMS, on a promote, is how long to wait before calling makeCoHost: the pace's interval
+	// since the last call is not over yet. The call counts as in flight from the answer on, so the
+	// page sends no report in between to learn it.
+	DelayMS int    `json:"delay_ms,omitempty"`
+	Why     string `json:"why,omitempty"`
 }
 
 // HostSyncResponse answers a sync: the next action and what the host's panel shows.

@@ -18,9 +18,11 @@ type paceInput struct {
 
 // paceOutput is step 3's decision.
 type paceOutput struct {
-	// Next is the index in the line of the person to promote now, -1 for
-	// nobody.
-	Next int
+	// Next is the index in the line of the person to promote, -1 for
+	// nobody; Delay is how long the page waits before it calls (the rest of
+	// the interval since the last call).
+	Next  int
+	Delay time.Duration
 	// SyncMS is how soon the page should report again if nothing happens.
 	SyncMS int
 	// Notice says why nobody is promoted although people wait, or "".
@@ -31,7 +33,8 @@ type paceOutput struct {
 const idleSyncMS = 1000
 
 // pace is step 3 of a sync: one makeCoHost in flight per meeting, at most
-// one per Interval, in the line's order. A call in flight stays in flight
+// one per Interval (a call asked for before the interval ends waits for it
+// in the page: Delay), in the line's order. A call in flight stays in flight
 // until its result or its lease, whoever holds the page meanwhile (a
 // revoked link, a page that took over). A roster entry Zoom's join event
 // has not named yet waits when the instance already keeps maxRosterOnly of
@@ -49,10 +52,11 @@ func pace(in paceInput, line []person, promos map[string]Promotion) paceOutput {
 		out.Notice = "waiting for the last makeCoHost to finish"
 		return out
 	}
-	if wait := in.Page.LastCallAt.Add(in.Interval).Sub(in.Now); wait > 0 {
-		out.SyncMS = max(50, min(out.SyncMS, int(wait/time.Millisecond)))
-		return out
-	}
+	// Within the interval since the last call, the next call is still
+	// issued now, to start when the interval ends: the answer to the last
+	// call's result carries it, so a storm drains at the pace rather than
+	// at the pace plus a round trip.
+	out.Delay = max(in.Page.LastCallAt.Add(in.Interval).Sub(in.Now), 0)
 	for i, p := range line {
 		if p.ledger == nil {
 			if _, kept := promos[p.key]; !kept && in.RosterOnlyRows >= maxRosterOnly {

@@ -165,7 +165,7 @@ func TestPace(t *testing.T) {
 		{"a call whose lease ended does not hold the line", paceInput{Now: now, Interval: time.Second, CanPromote: true,
 			Page: Page{Call: Call{ID: "c", Key: "u:zzz", Until: now.Add(-time.Second)}}}, line, nil, 0, idleSyncMS, false},
 		{"the interval since the last call", paceInput{Now: now, Interval: time.Second, CanPromote: true,
-			Page: Page{LastCallAt: now.Add(-300 * time.Millisecond)}}, line, nil, -1, 700, false},
+			Page: Page{LastCallAt: now.Add(-300 * time.Millisecond)}}, line, nil, 0, idleSyncMS, false},
 		{"roster entries beyond the bound wait for Zoom's join event", paceInput{Now: now, Interval: time.Second, CanPromote: true,
 			RosterOnlyRows: maxRosterOnly}, rosterOnly, nil, 1, idleSyncMS, false},
 		{"a roster entry already kept is not held back", paceInput{Now: now, Interval: time.Second, CanPromote: true,
@@ -177,6 +177,14 @@ func TestPace(t *testing.T) {
 				t.Fatalf("pace = %+v, want next %d, sync %d ms, notice %v", got, tt.wantNext, tt.wantMS, tt.notice)
 			}
 		})
+	}
+	// Within the interval the next call is asked for now and waits in the
+	// page for the rest of it; past the interval it starts at once.
+	for since, want := range map[time.Duration]time.Duration{300 * time.Millisecond: 700 * time.Millisecond, time.Second: 0, 5 * time.Second: 0} {
+		got := pace(paceInput{Now: now, Interval: time.Second, CanPromote: true, Page: Page{LastCallAt: now.Add(-since)}}, line, nil)
+		if got.Next != 0 || got.Delay != want {
+			t.Errorf("%v after the last call: %+v, want the first in line after %v", since, got, want)
+		}
 	}
 }
 
@@ -328,11 +336,15 @@ func TestDecideCreditAndTruth(t *testing.T) {
 		if got := e.ledger("AAA"); got.State != grant.StateConfirmed || got.Granter != GranterName {
 			t.Fatalf("Ada = %s via %q", got.State, got.Granter)
 		}
-		// The answer to the result carries the next call once the pace allows.
-		e.now = e.now.Add(time.Second)
-		next = e.sync([]api.HostRosterEntry{ea, eb}, nil)
-		if next.Action.Kind != api.HostActionPromote || next.Action.UserID != 200 {
-			t.Fatalf("after Ada: %+v", next.Action)
+		// The answer to the result carries the next call at once, to start
+		// when the interval since Ada's call ends.
+		if next.Action.Kind != api.HostActionPromote || next.Action.UserID != 200 || next.Action.DelayMS != 700 {
+			t.Fatalf("after Ada: %+v, want Bob's call in 700 ms", next.Action)
+		}
+		// That call is in flight from the answer on: a sync meanwhile asks for nothing more.
+		e.now = e.now.Add(100 * time.Millisecond)
+		if again := e.sync([]api.HostRosterEntry{ea, eb}, nil); again.Action.Kind == api.HostActionPromote {
+			t.Fatalf("a second call while Bob's is in flight: %+v", again.Action)
 		}
 		// A page reporting a call id it was never given changes nothing.
 		e.now = e.now.Add(time.Second)

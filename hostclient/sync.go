@@ -142,10 +142,11 @@ func (s *Service) decide(st *MeetingState, req api.HostSyncRequest, now time.Tim
 		p := line[pc.Next]
 		pr := st.promotion(p.key, m, instance)
 		st.Save(pr) // a roster entry's promotion is kept from its first call on
-		page.Call = Call{ID: grant.NewID(), Key: p.key, Until: now.Add(CallLease)}
-		page.LastCallAt = now
+		page.Call = Call{ID: grant.NewID(), Key: p.key, Until: now.Add(pc.Delay + CallLease)}
+		page.LastCallAt = now.Add(pc.Delay)
 		d.promote = p.key
-		d.resp.Action = api.HostAction{Kind: api.HostActionPromote, CallID: page.Call.ID, UserID: p.roster.UserID}
+		d.resp.Action = api.HostAction{Kind: api.HostActionPromote, CallID: page.Call.ID, UserID: p.roster.UserID,
+			DelayMS: int((pc.Delay + time.Millisecond - 1) / time.Millisecond)}
 		if p.ledger != nil {
 			delete(v.places, p.key)
 			for k, n := range v.places {

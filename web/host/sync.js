@@ -14,6 +14,9 @@ const defaultSyncMs = 5000;
 // Retry delays while cohostd cannot be reached: 1, 2, 4, 8, then 10 s, with ±20 % jitter so
 // that the pages of many meetings do not come back in step.
 const maxBackoffMs = 10000;
+// The longest wait before a makeCoHost cohostd asks for (HostAction.delay_ms) that the page honours:
+// the pace's interval is seconds, not minutes.
+const maxDelayMs = 60000;
 
 export function backoff(failures) {
   const base = Math.min(maxBackoffMs, 1000 * 2 ** Math.max(0, failures - 1));
@@ -63,8 +66,11 @@ export class SyncLoop {
 
   // nudge asks for a sync soon, after an SDK event.
   nudge(ms = debounceMs) {
-    // While cohostd is away the backoff decides; its retry carries the latest state anyway.
-    if (this.state === 'stopped' || this.state === 'idle' || this.failures > 0) return;
+    // While cohostd is away the backoff decides; its retry carries the latest state anyway. While
+    // a makeCoHost runs, its result's report comes at once when it settles and carries the
+    // latest roster too: a report in between would only hold that one up (a storm's events
+    // otherwise keep a report in flight when the result comes).
+    if (this.state === 'stopped' || this.state === 'idle' || this.failures > 0 || this.callInFlight !== null) return;
     this.schedule(ms);
   }
 
@@ -127,8 +133,10 @@ export class SyncLoop {
       // A stop carries no panel worth showing (another tab holds the meeting, or it ended): the
       // last one stays, marked as last reported.
       const stop = res.action && res.action.kind === 'stop';
-      if (res.panel && typeof res.panel === 'object' && !stop) this.hooks.panel(res.panel);
+      // The action first: a makeCoHost starts before the panel is drawn, so that drawing a crowd's
+      // panel overlaps the call instead of delaying it.
       this.act(res.action && typeof res.action === 'object' ? res.action : {});
+      if (res.panel && typeof res.panel === 'object' && !stop) this.hooks.panel(res.panel);
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError({ code: 'malformed', detail: String(e) });
       if (err.linkRefused) {
@@ -180,8 +188,18 @@ export class SyncLoop {
     if (this.callInFlight !== null || this.result !== null || this.meeting.promoting || this.callIDs.has(id)) return;
     this.callIDs.add(id);
     this.callInFlight = id;
-    this.meeting.makeCoHost(userId).then(
+    // cohostd may ask for the call before the pace's interval is over: it starts when it is.
+    const delay = Number(action.delay_ms);
+    const wait = Number.isFinite(delay) && delay > 0 ? Math.min(delay, maxDelayMs) : 0;
+    // A page stopped meanwhile (ended, taken over) makes no call and reports nothing: the call's
+    // lease in cohostd runs out, and whoever holds the meeting then is asked again.
+    const call = () => (this.state === 'running' ? this.meeting.makeCoHost(userId) : Promise.resolve(null));
+    (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)).then(call) : call()).then(
       (outcome) => {
+        if (outcome === null) {
+          this.callInFlight = null;
+          return;
+        }
         this.result = { call_id: id, ...outcome };
         this.callInFlight = null;
         // Report it at once, unless cohostd is away: then the backoff's retry carries it.
