@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
 	"io"
@@ -57,22 +56,13 @@ func RenderConsole(w io.Writer, d ConsoleData) error {
 	if d.PollInterval <= 0 {
 		d.PollInterval = ConsolePollInterval
 	}
-	var buf bytes.Buffer
-	if err := consoleTemplate.Execute(&buf, consoleTemplateData{ConsoleData: d, PollMS: d.PollInterval.Milliseconds()}); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return renderPage(w, consoleTemplate, consoleTemplateData{ConsoleData: d, PollMS: d.PollInterval.Milliseconds()})
 }
 
 // ConsoleAssets is what is served under ConsoleData.AssetBase: console.js and the modules it
 // imports, console.css and the icon.
 func ConsoleAssets() fs.FS {
-	sub, err := fs.Sub(consoleAssetFS, "console")
-	if err != nil {
-		panic(err) // "console" is a valid path; fs.Sub fails only on invalid ones
-	}
-	return sub
+	return assetDir(consoleAssetFS, "console")
 }
 
 // ConsoleCSP is the console's Content-Security-Policy. The console loads its own script, style

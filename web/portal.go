@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
 	"io"
@@ -75,21 +74,12 @@ type PortalProblem struct {
 // RenderPortal writes the portal's HTML. Nothing is written when rendering fails.
 func RenderPortal(w io.Writer, d PortalData) error {
 	d.AssetBase = strings.TrimRight(d.AssetBase, "/")
-	var buf bytes.Buffer
-	if err := portalTemplate.Execute(&buf, d); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return renderPage(w, portalTemplate, d)
 }
 
 // PortalAssets is what is served under PortalData.AssetBase: portal.css and the icon.
 func PortalAssets() fs.FS {
-	sub, err := fs.Sub(portalAssetFS, "portal")
-	if err != nil {
-		panic(err) // "portal" is a valid path; fs.Sub fails only on invalid ones
-	}
-	return sub
+	return assetDir(portalAssetFS, "portal")
 }
 
 // PortalCSP is the portal's Content-Security-Policy. The page is HTML and CSS from its own

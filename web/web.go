@@ -68,12 +68,27 @@ func RenderHostPage(w io.Writer, d HostPageData) error {
 		return fmt.Errorf("web: SDK asset path %q is neither an http(s) URL nor an absolute path", d.SDKAssetPath)
 	}
 	d.SDKAssetPath = strings.TrimRight(d.SDKAssetPath, "/")
+	return renderPage(w, hostTemplate, hostTemplateData{HostPageData: d, APIPrefix: api.HostAPIPrefix})
+}
+
+// renderPage executes t into a buffer first, so that a page that fails to render writes nothing
+// (the handler can still answer with an error page).
+func renderPage(w io.Writer, t *template.Template, data any) error {
 	var buf bytes.Buffer
-	if err := hostTemplate.Execute(&buf, hostTemplateData{HostPageData: d, APIPrefix: api.HostAPIPrefix}); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// assetDir is the embedded directory dir of fsys as a file system of its own.
+func assetDir(fsys embed.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // dir is a constant, valid path; fs.Sub fails only on invalid ones
+	}
+	return sub
 }
 
 func assetPathOK(p string) bool {
@@ -87,11 +102,7 @@ func assetPathOK(p string) bool {
 // HostAssets is what is served under HostPageData.AssetBase: host.js and the modules it
 // imports, and host.css.
 func HostAssets() fs.FS {
-	sub, err := fs.Sub(hostAssetFS, "host")
-	if err != nil {
-		panic(err) // "host" is a valid path; fs.Sub fails only on invalid ones
-	}
-	return sub
+	return assetDir(hostAssetFS, "host")
 }
 
 // Zoom's service origins: the SDK talks to Zoom's web and media servers under zoom.us over
