@@ -3,7 +3,9 @@ package deploy
 import (
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,7 +30,7 @@ import (
 // The secrets cohostd reads (README, Configuration); each may be given as NAME_FILE.
 var secretEnvNames = []string{
 	"ZOOM_WEBHOOK_SECRET_TOKEN", "ZOOM_CLIENT_SECRET", "ZOOM_SDK_SECRET", "COHOST_AGENT_SECRET",
-	"COHOST_ADMIN_SECRET", "COHOST_ENCRYPTION_KEY", "COHOST_DATABASE_URL",
+	"COHOST_ADMIN_SECRET", "COHOST_ENCRYPTION_KEY", "ZOOM_SIGNIN_CLIENT_SECRET", "COHOST_DATABASE_URL",
 }
 
 // TestLint runs Helm's linter (what `helm lint --strict` checks) with the defaults and with each
@@ -469,6 +471,12 @@ func checkSecretFiles(t reporter, r *rendered, spec corev1.PodSpec, c corev1.Con
 			t.Error("oauth mode: COHOST_ENCRYPTION_KEY_FILE missing")
 		}
 	}
+	if id, _ := r.value("config.zoom.signinClientId").(string); id != "" {
+		_, secret := env["ZOOM_SIGNIN_CLIENT_SECRET_FILE"]
+		if got := env["ZOOM_SIGNIN_CLIENT_ID"]; got != id || !secret {
+			t.Errorf("host portal: ZOOM_SIGNIN_CLIENT_ID %q (want %q), ZOOM_SIGNIN_CLIENT_SECRET_FILE set %v", got, id, secret)
+		}
+	}
 }
 
 type secretItem struct{ secret, key string }
@@ -868,6 +876,8 @@ func TestRefusals(t *testing.T) {
 		{"agent without SDK", "config: {agentUrl: 'http://agent:8080'}", "the agent granter needs"},
 		{"agent granter without agent", "config: {granters: 'permissions,agent'}", "the agent granter needs"},
 		{"no client secret", "secrets: {files: {ZOOM_CLIENT_SECRET: ''}}", "ZOOM_CLIENT_SECRET"},
+		{"sign-in app without its secret", "config: {zoom: {signinClientId: id}}", "the host portal needs both"},
+		{"sign-in secret without its app", "secrets: {files: {ZOOM_SIGNIN_CLIENT_SECRET: s}}", "the host portal needs both"},
 		{"bad duration", "config: {jobTimeout: 30}", "jobTimeout"},
 		{"bad granter", "config: {granters: 'agent,cohost'}", "granters"},
 		{"unknown auth mode", "config: {zoom: {authMode: jwt}}", "authMode"},
@@ -933,6 +943,7 @@ func TestRenderVariants(t *testing.T) {
 		{"network policy off", "networkPolicy: {enabled: false}"},
 		{"agent granter", "config: {agentUrl: 'https://agent.example.com', zoom: {sdkKey: k}}\nsecrets: {files: {ZOOM_SDK_SECRET: s, COHOST_AGENT_SECRET: a}}"},
 		{"oauth behind the ingress", "config: {zoom: {authMode: oauth}}\nsecrets: {files: {COHOST_ENCRYPTION_KEY: k}}\ningress: {enabled: true}"},
+		{"host portal", "config: {zoom: {signinClientId: id}}\nsecrets: {files: {ZOOM_SIGNIN_CLIENT_SECRET: zoom-signin-client-secret}}"},
 		{"postgres in its own Secret, minimal", "database: {engine: postgres, postgres: {existingSecret: pg, key: url}}\nreplicaCount: 2"},
 		{"custom ports", "containerPorts: {http: 8081, metrics: 9091}\nservice: {port: 8080, metricsPort: 9091}"},
 	} {
@@ -947,5 +958,24 @@ func TestRenderVariants(t *testing.T) {
 			}
 			checkRender(t, r)
 		})
+	}
+}
+
+// TestSecretsAreCohostdsSecrets: every secret cohostd reads (config's r.secret calls, found
+// in the service's own source) is one the chart can mount, so a new secret cannot be left out
+// of the chart (the host portal's sign-in secret once was).
+func TestSecretsAreCohostdsSecrets(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot, "config", "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := regexp.MustCompile(`\br\.secret\("([A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(found) == 0 {
+		t.Fatal("no r.secret(\"…\") in config/config.go: the test no longer finds cohostd's secrets")
+	}
+	for _, m := range found {
+		if !slices.Contains(secretEnvNames, m[1]) {
+			t.Errorf("cohostd reads the secret %s; the chart cannot mount it (add it to secrets.files' allowed names and to secretEnvNames)", m[1])
+		}
 	}
 }

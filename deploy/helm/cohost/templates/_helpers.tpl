@@ -206,7 +206,10 @@ Refuse configurations that cannot work, with one line naming the value to change
 {{- if not (has $v.config.zoom.authMode (list "s2s" "oauth")) }}
 {{- fail (printf "config.zoom.authMode must be s2s or oauth, not %q" $v.config.zoom.authMode) }}
 {{- end }}
-{{- $allowed := list "ZOOM_WEBHOOK_SECRET_TOKEN" "ZOOM_CLIENT_SECRET" "ZOOM_SDK_SECRET" "COHOST_AGENT_SECRET" "COHOST_ADMIN_SECRET" "COHOST_ENCRYPTION_KEY" "COHOST_DATABASE_URL" }}
+{{- if ne (empty $v.config.zoom.signinClientId) (empty (get $v.secrets.files "ZOOM_SIGNIN_CLIENT_SECRET")) }}
+{{- fail "the host portal needs both config.zoom.signinClientId and secrets.files.ZOOM_SIGNIN_CLIENT_SECRET (the sign-in app's Client ID and Secret), or neither" }}
+{{- end }}
+{{- $allowed := list "ZOOM_WEBHOOK_SECRET_TOKEN" "ZOOM_CLIENT_SECRET" "ZOOM_SDK_SECRET" "COHOST_AGENT_SECRET" "COHOST_ADMIN_SECRET" "COHOST_ENCRYPTION_KEY" "ZOOM_SIGNIN_CLIENT_SECRET" "COHOST_DATABASE_URL" }}
 {{- range $name, $_ := $v.secrets.files }}
 {{- if not (has $name $allowed) }}
 {{- fail (printf "secrets.files.%s is not a secret cohostd reads; known: %s" $name (join ", " $allowed)) }}
