@@ -30,7 +30,7 @@ if ! wait "$dl"; then
 	exit 1
 fi
 
-say "compiling cohostdemo (the first time about 2 min on 2 cores, longer on a busy or slower machine)"
+say "compiling cohostdemo (the first time about 1 min on 2 free cores, several on a busy machine)"
 mkdir -p bin
 bash scripts/compile.sh -o bin/cohostdemo ./cmd/cohostdemo
 
