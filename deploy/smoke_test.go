@@ -44,6 +44,7 @@ var smokeSecrets = map[string]string{
 	"ZOOM_SDK_SECRET":           "smoke-sdk-secret",
 	"COHOST_AGENT_SECRET":       "smoke-agent-secret",
 	"COHOST_ENCRYPTION_KEY":     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	"ZOOM_SIGNIN_CLIENT_SECRET": "smoke-signin-secret",
 }
 
 func TestPodStartsEmbedded(t *testing.T) {
@@ -53,6 +54,25 @@ func TestPodStartsEmbedded(t *testing.T) {
 	p := startPod(t, bin, r, stub, t.TempDir(), nil)
 	p.waitReady(t)
 	p.checkServes(t)
+	p.stop(t)
+}
+
+// TestPodStartsWithTheHostClient: the values that turn on the host client by cohostd's default
+// and the host portal give cohostd all it needs: it starts, and serves the portal's sign-in and
+// a host page.
+func TestPodStartsWithTheHostClient(t *testing.T) {
+	bin := cohostdBinary(t)
+	r := ciByName(t, "host-client")
+	stub := zoomStub(t)
+	p := startPod(t, bin, r, stub, t.TempDir(), nil)
+	p.waitReady(t)
+	p.checkServes(t)
+	if code, page := p.get("http://" + p.addr + "/host/"); code != http.StatusOK || !strings.Contains(page, "Sign in with Zoom") {
+		t.Errorf("/host/: %d, want 200 and the portal's Sign in with Zoom:\n%s", code, page)
+	}
+	if code, _ := p.get("http://" + p.addr + "/host/81234567890"); code != http.StatusOK {
+		t.Errorf("/host/81234567890: %d, want the host page", code)
+	}
 	p.stop(t)
 }
 

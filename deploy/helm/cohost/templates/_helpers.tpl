@@ -141,11 +141,19 @@ COHOST_PUBLIC_URL: config.publicUrl, else https://<first ingress host>.
 {{- end }}
 
 {{/*
-The granters cohostd will run (its default: agent when an agent is set, else permissions).
+The granters cohostd will run. Its default (config.Load) when COHOST_GRANTERS is empty:
+host-client,permissions when it has a public URL and Meeting SDK credentials (in oauth mode the
+app's own client id and secret when no SDK key and secret are set), else permissions. Never agent.
 */}}
 {{- define "cohost.granters" -}}
-{{- $g := .Values.config.granters }}
-{{- if not $g }}{{ $g = ternary "agent" "permissions" (not (empty .Values.config.agentUrl)) }}{{ end }}
+{{- $v := .Values }}
+{{- $g := $v.config.granters }}
+{{- if not $g }}
+{{- $sdkKey := not (empty $v.config.zoom.sdkKey) }}
+{{- $sdkSecret := not (empty (get $v.secrets.files "ZOOM_SDK_SECRET")) }}
+{{- $sdk := or (and $sdkKey $sdkSecret) (and (eq $v.config.zoom.authMode "oauth") (not $sdkKey) (not $sdkSecret)) }}
+{{- $g = ternary "host-client,permissions" "permissions" (and $sdk (not (empty (include "cohost.publicUrl" .)))) }}
+{{- end }}
 {{- $g | nospace }}
 {{- end }}
 
@@ -205,6 +213,17 @@ Refuse configurations that cannot work, with one line naming the value to change
 {{- end }}
 {{- if not (has $v.config.zoom.authMode (list "s2s" "oauth")) }}
 {{- fail (printf "config.zoom.authMode must be s2s or oauth, not %q" $v.config.zoom.authMode) }}
+{{- end }}
+{{- $granters := include "cohost.granters" . | splitList "," }}
+{{- if has "host-client" $granters }}
+{{- $sdkKey := not (empty $v.config.zoom.sdkKey) }}
+{{- $sdkSecret := not (empty (get $v.secrets.files "ZOOM_SDK_SECRET")) }}
+{{- if or (not (include "cohost.publicUrl" .)) (and (ne $v.config.zoom.authMode "oauth") (not (and $sdkKey $sdkSecret))) (ne $sdkKey $sdkSecret) }}
+{{- fail "the host-client granter needs config.publicUrl (or the ingress), config.zoom.sdkKey and secrets.files.ZOOM_SDK_SECRET (in oauth mode the app's own client id and secret serve when both are unset)" }}
+{{- end }}
+{{- end }}
+{{- if and $v.config.zoom.signinClientId (not (has "host-client" $granters)) }}
+{{- fail "config.zoom.signinClientId turns on the host portal, which starts meetings on the host page: add host-client to config.granters, or give the host-client granter what it needs" }}
 {{- end }}
 {{- if ne (empty $v.config.zoom.signinClientId) (empty (get $v.secrets.files "ZOOM_SIGNIN_CLIENT_SECRET")) }}
 {{- fail "the host portal needs both config.zoom.signinClientId and secrets.files.ZOOM_SIGNIN_CLIENT_SECRET (the sign-in app's Client ID and Secret), or neither" }}
