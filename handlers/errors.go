@@ -51,6 +51,7 @@ var statusOf = map[string]int{
 	string(hostportal.CodeNotHost):          http.StatusForbidden,
 	string(hostportal.CodeMeetingUnknown):   http.StatusNotFound,
 	string(hostportal.CodeStartFailed):      http.StatusConflict,
+	string(hostportal.CodeTooManySignIns):   http.StatusTooManyRequests,
 }
 
 // internalDetail is what a caller is told of a failure that is cohost's own.

@@ -285,7 +285,7 @@ func (h *HostPortal) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case hostportal.CodeOff:
 		d = web.PortalData{Off: h.Off}
 	case hostportal.CodeInvalidState, hostportal.CodeStateExpired, hostportal.CodeSignInRefused, hostportal.CodeAccountNotServed,
-		hostportal.CodeNotSignedIn:
+		hostportal.CodeNotSignedIn, hostportal.CodeTooManySignIns:
 		d.Problem.SignIn = true
 	}
 	h.render(w, r, status, d)

@@ -27,7 +27,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
@@ -139,6 +142,28 @@ type Portal struct {
 	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	// signIns bounds the sign-ins this replica begins (SignInRate): each
+	// writes a row before anyone is known, so a flood must not grow the
+	// table without bound.
+	signInsOnce sync.Once
+	signIns     *rate.Limiter
+}
+
+// The pace of sign-ins one replica begins: a burst of SignInBurst, then
+// SignInRate a second. Far above people signing in by hand; a flood beyond
+// it is answered CodeTooManySignIns and writes nothing, and the rows it did
+// write expire with SignInTTL.
+const (
+	SignInRate  = 10
+	SignInBurst = 50
+)
+
+// allowSignIn takes one sign-in from the replica's budget, on the portal's
+// clock.
+func (p *Portal) allowSignIn() bool {
+	p.signInsOnce.Do(func() { p.signIns = rate.NewLimiter(SignInRate, SignInBurst) })
+	return p.signIns.AllowN(p.now(), 1)
 }
 
 // Enabled reports whether the portal can sign hosts in.
@@ -213,6 +238,9 @@ const (
 	// CodeUnavailable: Zoom or the database did not answer; try again (the
 	// domain's code for it).
 	CodeUnavailable Code = grant.EUNAVAILABLE
+	// CodeTooManySignIns: this replica began more sign-ins than SignInRate
+	// allows; try again in a few seconds.
+	CodeTooManySignIns Code = "too_many_signins"
 )
 
 // Error is a refusal or failure of the portal, in words for the person in

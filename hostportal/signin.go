@@ -49,6 +49,10 @@ func (p *Portal) BeginSignIn(ctx context.Context) (SignInStart, error) {
 	if !p.Enabled() {
 		return SignInStart{}, offError
 	}
+	if !p.allowSignIn() {
+		return SignInStart{}, fail(CodeTooManySignIns, "Too many sign-ins right now",
+			"cohost is starting more sign-ins than it takes at once. Wait a few seconds, then sign in again.", nil)
+	}
 	nonce, err := randomToken(noncePrefix)
 	if err != nil {
 		return SignInStart{}, err

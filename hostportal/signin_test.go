@@ -2,6 +2,7 @@ package hostportal_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -285,4 +286,34 @@ func TestPortalOff(t *testing.T) {
 func sessionShaped(id string) bool {
 	rest, ok := strings.CutPrefix(id, "hs1.")
 	return ok && len(rest) == 43 && !strings.ContainsAny(rest, "+/=.")
+}
+
+// A replica begins at most SignInBurst sign-ins at once, then SignInRate a
+// second: a flood of unauthenticated sign-ins cannot grow the table without
+// bound. The budget is on the portal's clock.
+func TestSignInsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range hostportal.SignInBurst {
+		if _, err := e.portal.BeginSignIn(ctx); err != nil {
+			t.Fatalf("sign-in %d of the burst: %v", i+1, err)
+		}
+	}
+	_, err := e.portal.BeginSignIn(ctx)
+	if code(err) != hostportal.CodeTooManySignIns {
+		t.Fatalf("past the burst: %v, want %s", err, hostportal.CodeTooManySignIns)
+	}
+	var pe *hostportal.Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Detail, "Wait a few seconds") {
+		t.Errorf("the refusal says %+v", pe)
+	}
+	e.advance(time.Second)
+	for i := range hostportal.SignInRate {
+		if _, err := e.portal.BeginSignIn(ctx); err != nil {
+			t.Fatalf("sign-in %d a second later: %v", i+1, err)
+		}
+	}
+	if _, err := e.portal.BeginSignIn(ctx); code(err) != hostportal.CodeTooManySignIns {
+		t.Fatalf("past a second's budget: %v", err)
+	}
 }
