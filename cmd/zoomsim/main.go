@@ -242,6 +242,8 @@ func (m *Main) Open() error {
 	fmt.Fprintf(w, "  webhooks %s\n\n", target)
 	fmt.Fprintln(w, "# environment for cohostd:")
 	fmt.Fprintln(w, strings.Join(srv.Env(acct.ID), "\n"))
+	fmt.Fprintln(w, "# the host portal (/host/: sign in with the simulator), with host-client among COHOST_GRANTERS:")
+	fmt.Fprintln(w, strings.Join(srv.SignInEnv(), "\n"))
 	return nil
 }
 
