@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cohost-dev/cohost/hostportal"
+	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/web"
 )
 
@@ -71,8 +72,9 @@ type HostPortal struct {
 	// even when a proxy in front rewrites Host.
 	PublicURL string
 	// Off says why the portal is off, for the page; used when Portal is off.
-	Off    string
-	Logger *slog.Logger
+	Off     string
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
 }
 
 func (h *HostPortal) log() *slog.Logger {
@@ -195,6 +197,7 @@ func (h *HostPortal) list(w http.ResponseWriter, r *http.Request, status int, s 
 
 func (h *HostPortal) signIn(w http.ResponseWriter, r *http.Request) {
 	start, err := h.Portal.BeginSignIn(r.Context())
+	h.count(metrics.PortalSignIn, err)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -222,6 +225,7 @@ func (h *HostPortal) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: "", Path: PortalSignInPath, MaxAge: -1, HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteLaxMode})
 	s, err := h.Portal.FinishSignIn(r.Context(), cb, browser)
+	h.count(metrics.PortalCallback, err)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -233,7 +237,9 @@ func (h *HostPortal) callback(w http.ResponseWriter, r *http.Request) {
 
 func (h *HostPortal) signOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := h.Portal.SignOut(r.Context(), c.Value); err != nil {
+		err := h.Portal.SignOut(r.Context(), c.Value)
+		h.count(metrics.PortalSignOut, err)
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -246,10 +252,12 @@ func (h *HostPortal) signOut(w http.ResponseWriter, r *http.Request) {
 func (h *HostPortal) start(w http.ResponseWriter, r *http.Request) {
 	s, err := h.session(r)
 	if err != nil {
+		h.count(metrics.PortalStart, err)
 		h.fail(w, r, err)
 		return
 	}
 	to, err := h.Portal.Start(r.Context(), s, chi.URLParam(r, "meetingId"))
+	h.count(metrics.PortalStart, err)
 	if err != nil {
 		var pe *hostportal.Error
 		if errors.As(err, &pe) && pe.Code != hostportal.CodeUnavailable {
@@ -261,6 +269,18 @@ func (h *HostPortal) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// count counts a step's outcome: ok, the portal's code, or internal.
+func (h *HostPortal) count(step string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "internal"
+		if pe, ok := errors.AsType[*hostportal.Error](err); ok {
+			outcome = string(pe.Code)
+		}
+	}
+	h.Metrics.CountHostPortal(step, outcome)
 }
 
 // fail answers an error of the portal with its page, saying what happened

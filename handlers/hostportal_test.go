@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cohost-dev/cohost/handlers"
 	"github.com/cohost-dev/cohost/hostportal"
+	"github.com/cohost-dev/cohost/metrics"
 	"github.com/cohost-dev/cohost/zoomapp"
 )
 
@@ -84,12 +87,18 @@ func (f *fakePortal) Start(_ context.Context, _ hostportal.Session, id string) (
 // portalServer serves the portal and the host page as cohostd mounts them.
 func portalServer(t *testing.T, p handlers.Portal) *httptest.Server {
 	t.Helper()
+	return portalServerCounting(t, p, nil)
+}
+
+// portalServerCounting is portalServer counting its steps in m.
+func portalServerCounting(t *testing.T, p handlers.Portal, m *metrics.Metrics) *httptest.Server {
+	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	srv := httptest.NewServer(handlers.Router(handlers.Deps{
 		Ready: func(context.Context) error { return nil }, Logger: logger,
 		Mount: func(r chi.Router) {
 			(&handlers.HostPage{Files: fakeFiles{}, Client: &fakeHostClient{}, Logger: logger}).Mount(r)
-			(&handlers.HostPortal{Portal: p, PublicURL: "https://cohost.example.com", Off: "set ZOOM_SIGNIN_CLIENT_ID", Logger: logger}).Mount(r)
+			(&handlers.HostPortal{Portal: p, PublicURL: "https://cohost.example.com", Off: "set ZOOM_SIGNIN_CLIENT_ID", Logger: logger, Metrics: m}).Mount(r)
 		},
 	}))
 	t.Cleanup(srv.Close)
@@ -271,7 +280,8 @@ func TestPortalRefusesCrossOriginPosts(t *testing.T) {
 // fragment; a refusal shows the list again, with why, and its status.
 func TestPortalStart(t *testing.T) {
 	p := &fakePortal{}
-	srv := portalServer(t, p)
+	m := metrics.New(prometheus.NewRegistry(), metrics.BuildInfo{})
+	srv := portalServerCounting(t, p, m)
 	r := portalDo(t, srv, "POST", "/host/meetings/85746065432/start", session)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/host/85746065432#link-secret" {
 		t.Fatalf("start: %d to %q", r.status, r.header.Get("Location"))
@@ -300,6 +310,21 @@ func TestPortalStart(t *testing.T) {
 	r = portalDo(t, srv, "POST", "/host/meetings/85746065432/start")
 	if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), `href="/host/signin"`) {
 		t.Errorf("signed out: %d %s", r.status, r.body)
+	}
+	// Each outcome counted once under its code.
+	for _, outcome := range []string{"ok", "not_host", "meeting_unknown", "invalid_meeting_id", "start_failed", "unavailable", "not_signed_in"} {
+		if n := testutil.ToFloat64(m.HostPortal.WithLabelValues(metrics.PortalStart, outcome)); n != 1 {
+			t.Errorf("cohost_host_portal_requests_total{step=start,outcome=%s} = %v, want 1", outcome, n)
+		}
+	}
+	// A sign-in and a tampered callback.
+	portalDo(t, srv, "GET", "/host/signin")
+	portalDo(t, srv, "GET", "/host/signin/callback?state=forged&code=c", &http.Cookie{Name: "__Secure-cohost-host-signin", Value: goodBrowser})
+	if n := testutil.ToFloat64(m.HostPortal.WithLabelValues(metrics.PortalSignIn, "ok")); n != 1 {
+		t.Errorf("sign-ins counted %v", n)
+	}
+	if n := testutil.ToFloat64(m.HostPortal.WithLabelValues(metrics.PortalCallback, "invalid_state")); n != 1 {
+		t.Errorf("refused callbacks counted %v", n)
 	}
 }
 

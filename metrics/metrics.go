@@ -50,6 +50,25 @@ type Metrics struct {
 	// HostClientCalls counts the host page's makeCoHost calls by result
 	// (ok, not_in_roster, on_hold, timeout, error, lost).
 	HostClientCalls *prometheus.CounterVec
+	// HostPortal counts the host portal's steps (signin, callback, start,
+	// signout) by outcome: ok, or the portal's code for why not.
+	HostPortal *prometheus.CounterVec
+}
+
+// The step label of cohost_host_portal_requests_total.
+const (
+	PortalSignIn   = "signin"
+	PortalCallback = "callback"
+	PortalStart    = "start"
+	PortalSignOut  = "signout"
+)
+
+// CountHostPortal counts one step of the host portal; outcome is "ok" or one
+// of the portal's codes (a bounded set).
+func (m *Metrics) CountHostPortal(step, outcome string) {
+	if m != nil {
+		m.HostPortal.WithLabelValues(step, outcome).Inc()
+	}
 }
 
 // CountGrant counts one grant outcome; reason is a bounded label
@@ -127,7 +146,11 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		Name: "cohost_jobs_failed_total",
 		Help: "Jobs that ended without succeeding, by kind, reason and end (cancelled: a permanent error; discarded: the last attempt failed).",
 	}, []string{"kind", "reason", "end"})
-	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.JobErrors, m.JobsFailed, m.HostClientCalls)
+	m.HostPortal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cohost_host_portal_requests_total",
+		Help: "Host portal steps (signin, callback, start, signout) by outcome: ok, or why not (invalid_state, state_expired, signin_refused, account_not_served, not_signed_in, not_host, meeting_unknown, invalid_meeting_id, start_failed, unavailable, too_many_signins, portal_off, internal).",
+	}, []string{"step", "outcome"})
+	reg.MustRegister(m.Grants, m.TimeToCoHost, m.Events, m.JobErrors, m.JobsFailed, m.HostClientCalls, m.HostPortal)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cohost_build_info",
 		Help: "Build information of the running cohostd.",

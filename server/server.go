@@ -194,7 +194,7 @@ func (s *Server) Open(ctx context.Context) error {
 					Client: hosts, Logger: s.Logger}).Mount(r)
 			}
 			// Mounted while off too: /host/ then says how to turn it on.
-			(&handlers.HostPortal{Portal: portal, PublicURL: cfg.PublicURL, Off: hostportal.OffDetail,
+			(&handlers.HostPortal{Portal: portal, PublicURL: cfg.PublicURL, Off: hostportal.OffDetail, Metrics: m,
 				Logger: s.Logger.With("component", "host-portal")}).Mount(r)
 			admin.Mount(r)
 			admin.MountConsole(r, consoleFiles{})
