@@ -162,9 +162,12 @@ func (h *Harness) PortalURL() string { return h.PublicURL + "/host/" }
 func (h *Harness) WebhookURL() string { return h.PublicURL + "/webhooks/zoom" }
 
 // startProxy spreads requests (webhook deliveries, host pages) over the
-// replicas in turn, as a Kubernetes Service would.
+// replicas in turn, as a Kubernetes Service would. The host page's API
+// requests take turns among themselves: on one shared turn, a page whose
+// every sync follows exactly one webhook (the role change of its last call)
+// would always land on the same replica.
 func (h *Harness) startProxy(ln net.Listener) {
-	var next atomic.Uint64
+	var next, nextHostAPI atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(h.Cohosts))
 	for i, c := range h.Cohosts {
 		u, _ := url.Parse("http://" + c.Addr())
@@ -172,8 +175,12 @@ func (h *Harness) startProxy(ln net.Listener) {
 	}
 	h.served = make([]atomic.Int64, len(proxies))
 	h.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := next.Add(1) % uint64(len(proxies))
+		turn := &next
 		if strings.HasPrefix(r.URL.Path, "/host/api/") {
+			turn = &nextHostAPI
+		}
+		i := turn.Add(1) % uint64(len(proxies))
+		if turn == &nextHostAPI {
 			h.served[i].Add(1)
 		}
 		proxies[i].ServeHTTP(w, r)
