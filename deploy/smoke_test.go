@@ -48,25 +48,25 @@ var smokeSecrets = map[string]string{
 }
 
 func TestPodStartsEmbedded(t *testing.T) {
-	bin := cohostdBinary(t)
-	r := ciByName(t, "embedded")
-	stub := zoomStub(t)
-	p := startPod(t, bin, r, stub, t.TempDir(), nil)
+	p := startServingPod(t, "embedded")
+	p.stop(t)
+}
+
+// startServingPod starts one pod of ci/<name>-values.yaml with its own data directory and a
+// Zoom stub, and checks that it gets ready and serves.
+func startServingPod(t *testing.T, name string) *pod {
+	t.Helper()
+	p := startPod(t, cohostdBinary(t), ciByName(t, name), zoomStub(t), t.TempDir(), nil)
 	p.waitReady(t)
 	p.checkServes(t)
-	p.stop(t)
+	return p
 }
 
 // TestPodStartsWithTheHostClient: the values that turn on the host client by cohostd's default
 // and the host portal give cohostd all it needs: it starts, and serves the portal's sign-in and
 // a host page.
 func TestPodStartsWithTheHostClient(t *testing.T) {
-	bin := cohostdBinary(t)
-	r := ciByName(t, "host-client")
-	stub := zoomStub(t)
-	p := startPod(t, bin, r, stub, t.TempDir(), nil)
-	p.waitReady(t)
-	p.checkServes(t)
+	p := startServingPod(t, "host-client")
 	if code, page := p.get("http://" + p.addr + "/host/"); code != http.StatusOK || !strings.Contains(page, "Sign in with Zoom") {
 		t.Errorf("/host/: %d, want 200 and the portal's Sign in with Zoom:\n%s", code, page)
 	}
