@@ -121,12 +121,28 @@ func (a *Agent) Finish(ctx context.Context, m grant.Meeting) error {
 
 // openSession asks the agent to join the meeting as its host. It reports
 // whether the agent is in the meeting (200/201) rather than still joining (202).
+//
+// Zoom has no "join only if it is running": an agent that joins as host an
+// instance the host has just ended starts the meeting again. So the check of
+// Zoom's status is the last thing before the join: the ZAK and the signature
+// come first, and only the one round trip of that check stays between
+// Zoom's answer and the agent's join (docs/reliability.md, "Limits").
 func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Participant) (bool, error) {
 	number, err := meetingNumber(m.ID)
 	if err != nil {
 		return false, err
 	}
 	zc := zoomFor(a.Zoom, m.AccountID)
+	sig, err := meetingsdk.Signature(a.SDKKey, a.SDKSecret, number, api.SDKRoleHost, time.Now())
+	if err != nil {
+		return false, &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonInternal, Message: err.Error()}
+	}
+	var zak string
+	if m.HostID != "" {
+		if zak, _, err = zc.Users.ZAK(ctx, m.HostID); err != nil {
+			return false, failure.Zoom("getting the host's ZAK", err)
+		}
+	}
 	zm, _, err := zc.Meetings.Get(ctx, number)
 	if err != nil {
 		return false, failure.Zoom("reading meeting "+m.ID, err)
@@ -139,17 +155,17 @@ func (a *Agent) openSession(ctx context.Context, m grant.Meeting, p grant.Partic
 		return false, &grant.Error{Code: grant.EUNAVAILABLE, Reason: grant.ReasonMeetingEnded, RetryAfter: a.retryDelay(p),
 			Message: fmt.Sprintf("Zoom reports meeting %s as %q, not started; the agent does not start it again", m.ID, zm.Status)}
 	}
-	hostID := zm.HostID
-	if hostID == "" {
-		hostID = m.HostID
+	if zm.HostID != "" && zm.HostID != m.HostID {
+		// The meeting changed hands (or cohostd did not know its host): the
+		// ZAK must be the current host's. Rare, so this one join pays the
+		// longer window.
+		if zak, _, err = zc.Users.ZAK(ctx, zm.HostID); err != nil {
+			return false, failure.Zoom("getting the host's ZAK", err)
+		}
 	}
-	zak, _, err := zc.Users.ZAK(ctx, hostID)
-	if err != nil {
-		return false, failure.Zoom("getting the host's ZAK", err)
-	}
-	sig, err := meetingsdk.Signature(a.SDKKey, a.SDKSecret, number, api.SDKRoleHost, time.Now())
-	if err != nil {
-		return false, &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonInternal, Message: err.Error()}
+	if zak == "" {
+		return false, &grant.Error{Code: grant.EINVALID, Reason: grant.ReasonZoomRejected,
+			Message: fmt.Sprintf("neither cohostd nor Zoom names the host of meeting %s; the agent needs the host's ZAK to join", m.ID)}
 	}
 	uuid := m.UUID
 	if uuid == "" {

@@ -3,7 +3,10 @@ package granters_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cohost-dev/cohost/agentclient"
@@ -70,6 +73,46 @@ func TestAgentDoesNotRestartAnEndedMeeting(t *testing.T) {
 			}
 		})
 	}
+	// The host ends the meeting while the agent granter is getting the
+	// host's ZAK: the check of Zoom's status comes after it, so the agent
+	// does not join (and start) the ended meeting.
+	t.Run("ended while getting the ZAK", func(t *testing.T) {
+		zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, err := e.sim.StartMeeting(zm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ended atomic.Bool
+		endOnZAK := func(r *http.Request) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/users/"+e.host.ID+"/token") && ended.CompareAndSwap(false, true) {
+				if err := e.sim.EndMeeting(zm.ID); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		e.beforeZoom.Store(&endOnZAK)
+		defer e.beforeZoom.Store(nil)
+		m := grant.Meeting{AccountID: e.acct.ID, ID: strconv.FormatInt(zm.ID, 10), UUID: started.UUID,
+			HostID: e.host.ID, Status: grant.MeetingStarted}
+		err = a.Prepare(ctx, m)
+		if !ended.Load() {
+			t.Fatal("the agent granter did not ask for the host's ZAK")
+		}
+		if ge, ok := errors.AsType[*grant.Error](err); !ok || ge.Reason != grant.ReasonMeetingEnded {
+			t.Fatalf("prepare of a meeting ended during it: %v, want %s", err, grant.ReasonMeetingEnded)
+		}
+		after, err := e.sim.Meeting(zm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Status != zoomsim.MeetingEnded || after.UUID != started.UUID || e.sim.AgentSessions()[zm.ID] {
+			t.Fatalf("meeting is %s (uuid %s, agent in it: %v), want it still ended (uuid %s)",
+				after.Status, after.UUID, e.sim.AgentSessions()[zm.ID], started.UUID)
+		}
+	})
 	t.Run("live", func(t *testing.T) {
 		zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
 		if err != nil {

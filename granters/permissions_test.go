@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,6 +80,9 @@ type restEnv struct {
 	clock  *restClock
 	logs   *restLogs
 	log    *slog.Logger
+	// beforeZoom, when set, sees each request before the simulator answers
+	// it: a test's way to make something happen at an exact step.
+	beforeZoom atomic.Pointer[func(*http.Request)]
 }
 
 func newRESTEnv(t *testing.T, engine string, cfg zoomsim.Config) *restEnv {
@@ -90,7 +95,14 @@ func newRESTEnv(t *testing.T, engine string, cfg zoomsim.Config) *restEnv {
 		cfg.RateLimits = &zoomsim.RateLimits{Light: zoomsim.Limit{PerSecond: 1000}, Medium: zoomsim.Limit{PerSecond: 1000}, Heavy: zoomsim.Limit{PerSecond: 1000}}
 	}
 	sim := zoomsim.New(cfg)
-	srv := httptest.NewServer(sim.Handler())
+	e := &restEnv{t: t, sim: sim}
+	simHandler := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := e.beforeZoom.Load(); f != nil {
+			(*f)(r)
+		}
+		simHandler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -125,8 +137,9 @@ func newRESTEnv(t *testing.T, engine string, cfg zoomsim.Config) *restEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return &restEnv{t: t, sim: sim, simURL: srv.URL, acct: acct, host: host, zc: zc, st: st, url: url, clock: clock, logs: logs,
-		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	e.simURL, e.acct, e.host, e.zc, e.st, e.url, e.clock, e.logs = srv.URL, acct, host, zc, st, url, clock, logs
+	e.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return e
 }
 
 func (e *restEnv) permissions() *granters.Permissions {

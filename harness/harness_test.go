@@ -2,11 +2,14 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/cohost-dev/cohost/api"
 	"github.com/cohost-dev/cohost/grant"
 	"github.com/cohost-dev/cohost/harness"
 	"github.com/cohost-dev/cohost/internal/testdb"
@@ -237,10 +240,34 @@ func TestEndedMeetingSettlesAndLeaves(t *testing.T) {
 	if _, err := sim.StartMeeting(m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sim.JoinGuests(m.ID, 2); err != nil {
+	guests, err := sim.JoinGuests(m.ID, 2)
+	if err != nil {
 		t.Fatal(err)
 	}
 	waitLedger(t, h, m.ID, "two pending", func(ps []grant.Participant) bool { return countState(ps, grant.StatePending) == 2 })
+	// The host ends the meeting once the agent's session is open and each
+	// guest's grant is past opening it (the agent has answered that it cannot
+	// see them). Ending it while a job is between reading Zoom's status and
+	// the agent's join is the one window Zoom's API leaves open (the agent's
+	// join would start the meeting again); TestAgentDoesNotRestartAnEndedMeeting
+	// covers how narrow cohostd keeps it.
+	waitUntil(t, "the agent prepared and each guest's co-host call answered", func() bool {
+		states, err := h.Cohost.Store.GranterStates(context.Background(), h.AccountID, strconv.FormatInt(m.ID, 10))
+		if err != nil || !slices.ContainsFunc(states, func(s grant.GranterState) bool {
+			return s.Granter == "agent" && s.Phase == grant.GranterPrepared
+		}) {
+			return false
+		}
+		calls := sim.Ledger().AgentCalls
+		for _, g := range guests {
+			if !slices.ContainsFunc(calls, func(c zoomsim.AgentCall) bool {
+				return c.MeetingID == m.ID && c.ParticipantKey == g.Key() && c.Error == string(api.AgentErrParticipantNotFound)
+			}) {
+				return false
+			}
+		}
+		return true
+	})
 	if err := sim.EndMeeting(m.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +283,12 @@ func TestEndedMeetingSettlesAndLeaves(t *testing.T) {
 		}
 		return ended == 2
 	})
-	_ = ps
 	deadline := time.Now().Add(30 * time.Second)
 	for sim.AgentSessions()[m.ID] {
 		if time.Now().After(deadline) {
-			t.Fatal("the agent did not leave the ended meeting")
+			l := sim.Ledger()
+			b, _ := json.Marshal(l.Sessions)
+			t.Fatalf("the agent did not leave the ended meeting; sessions %s; ledger %s", b, dump(ps))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
