@@ -26,6 +26,22 @@ func (e *restEnv) agent(cfg zoomsim.Config) *granters.Agent {
 		Zoom: e.zc, Logger: e.log}
 }
 
+// liveMeeting creates and starts a meeting in the simulator and returns it,
+// its running instance, and cohostd's copy of it.
+func (e *restEnv) liveMeeting(t *testing.T) (zoomsim.Meeting, zoomsim.Meeting, grant.Meeting) {
+	t.Helper()
+	zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := e.sim.StartMeeting(zm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zm, started, grant.Meeting{AccountID: e.acct.ID, ID: strconv.FormatInt(zm.ID, 10), UUID: started.UUID,
+		HostID: e.host.ID, Status: grant.MeetingStarted}
+}
+
 // TestAgentDoesNotRestartAnEndedMeeting: the host ends the meeting while
 // cohostd's copy still says started (its meeting.ended is queued behind the
 // preparation or the grant). The agent must not join: joining as host would
@@ -38,20 +54,12 @@ func TestAgentDoesNotRestartAnEndedMeeting(t *testing.T) {
 	ctx := context.Background()
 	for _, step := range []string{"prepare", "grant"} {
 		t.Run(step, func(t *testing.T) {
-			zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			started, err := e.sim.StartMeeting(zm.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := grant.Meeting{AccountID: e.acct.ID, ID: strconv.FormatInt(zm.ID, 10), UUID: started.UUID,
-				HostID: e.host.ID, Status: grant.MeetingStarted}
+			zm, started, m := e.liveMeeting(t)
 			p := grant.Participant{AccountID: m.AccountID, MeetingID: m.ID, MeetingUUID: m.UUID, Key: "guest-1", Name: "Guest"}
 			if err := e.sim.EndMeeting(zm.ID); err != nil {
 				t.Fatal(err)
 			}
+			var err error
 			if step == "prepare" {
 				err = a.Prepare(ctx, m)
 			} else {
@@ -77,14 +85,7 @@ func TestAgentDoesNotRestartAnEndedMeeting(t *testing.T) {
 	// host's ZAK: the check of Zoom's status comes after it, so the agent
 	// does not join (and start) the ended meeting.
 	t.Run("ended while getting the ZAK", func(t *testing.T) {
-		zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		started, err := e.sim.StartMeeting(zm.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		zm, started, m := e.liveMeeting(t)
 		var ended atomic.Bool
 		endOnZAK := func(r *http.Request) {
 			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/users/"+e.host.ID+"/token") && ended.CompareAndSwap(false, true) {
@@ -95,9 +96,7 @@ func TestAgentDoesNotRestartAnEndedMeeting(t *testing.T) {
 		}
 		e.beforeZoom.Store(&endOnZAK)
 		defer e.beforeZoom.Store(nil)
-		m := grant.Meeting{AccountID: e.acct.ID, ID: strconv.FormatInt(zm.ID, 10), UUID: started.UUID,
-			HostID: e.host.ID, Status: grant.MeetingStarted}
-		err = a.Prepare(ctx, m)
+		err := a.Prepare(ctx, m)
 		if !ended.Load() {
 			t.Fatal("the agent granter did not ask for the host's ZAK")
 		}
@@ -114,16 +113,7 @@ func TestAgentDoesNotRestartAnEndedMeeting(t *testing.T) {
 		}
 	})
 	t.Run("live", func(t *testing.T) {
-		zm, err := e.sim.CreateMeeting(zoomsim.MeetingSpec{HostID: e.host.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		started, err := e.sim.StartMeeting(zm.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := grant.Meeting{AccountID: e.acct.ID, ID: strconv.FormatInt(zm.ID, 10), UUID: started.UUID,
-			HostID: e.host.ID, Status: grant.MeetingStarted}
+		zm, _, m := e.liveMeeting(t)
 		if err := a.Prepare(ctx, m); err != nil {
 			t.Fatalf("prepare of a live meeting: %v", err)
 		}
